@@ -1,0 +1,50 @@
+"""The Definitions of mrc-pipeline, built by a factory so tests can swap folders."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job, load_assets_from_modules
+from dagster._core.definitions.executor_definition import in_process_executor
+
+from mrc_pipeline.defs import aggregate_assets, assessment_assets
+from mrc_pipeline.defs.partitions import assessments_partitions
+from mrc_pipeline.defs.resources import (
+    MrcIOManager,
+    MrcPaths,
+    default_data_dir,
+    default_output_dir,
+)
+
+ASSESSMENT_JOB = "assessment_job"
+AGGREGATE_JOB = "aggregate_job"
+
+assessment_selection = AssetSelection.groups("assessment")
+aggregate_selection = AssetSelection.groups("aggregates")
+
+
+def build_definitions(data_dir: str | None = None,
+                      output_dir: str | None = None) -> Definitions:
+    """Definitions reading ``data_dir`` and writing ``output_dir`` (defaults: the
+    ``MRC_DATA_DIR`` / ``MRC_OUTPUT_DIR`` environment variables, else the shipped
+    data and ``output/``)."""
+    data_dir = data_dir or default_data_dir()
+    output_dir = output_dir or default_output_dir()
+    assets = load_assets_from_modules([assessment_assets, aggregate_assets])
+    jobs = [
+        define_asset_job(ASSESSMENT_JOB, selection=assessment_selection,
+                         partitions_def=assessments_partitions,
+                         description="Read and validate one assessment workbook."),
+        define_asset_job(AGGREGATE_JOB, selection=aggregate_selection,
+                         description="Recompute every table over all assessments."),
+    ]
+    return Definitions(
+        assets=assets,
+        jobs=jobs,
+        executor=in_process_executor,
+        resources={
+            "paths": MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir)),
+            "io_manager": MrcIOManager(output_dir=str(output_dir)),
+        },
+    )
+
+
+defs = build_definitions()

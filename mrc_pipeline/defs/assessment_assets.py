@@ -1,0 +1,121 @@
+"""Per-assessment assets: the workbook as read, then its validated tables.
+
+The raw asset carries the blocking ``workbook_valid`` check: a workbook with any
+error stops there, so its validated tables keep their previous version (or stay
+absent) and the aggregates never see half-valid data.
+"""
+
+
+from pathlib import Path
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetOut,
+    Failure,
+    MetadataValue,
+    Output,
+    asset,
+    multi_asset,
+)
+
+from mrc_pipeline.defs.metadata import table_metadata
+from mrc_pipeline.defs.partitions import assessments_partitions
+from mrc_pipeline.defs.resources import MrcPaths
+from mrc_pipeline.instrument import (
+    Issue,
+    RawWorkbook,
+    discover_workbooks,
+    read_workbook,
+    validate_workbook,
+)
+from mrc_pipeline.schemas import SCHEMAS, schema_errors
+
+VALIDATED_TABLES = ("assessment_info", "capability_ratings", "gaps", "recommendations")
+MAX_LISTED = 50
+DESCRIPTIONS = {
+    "assessment_info": "One row per assessment: country, region, year, source file hash.",
+    "capability_ratings": "Maturity 1-4 per assessment and capability (blank = not rated).",
+    "gaps": "Gaps per assessment with priority 1-5 and presence 1-4.",
+    "recommendations": "Recommendations per assessment with realistic change 1-5.",
+}
+
+
+def find_workbook(folder: Path, assessment_id: str) -> Path | None:
+    direct = folder / f"{assessment_id}.xlsx"
+    if direct.is_file():
+        return direct
+    return discover_workbooks(folder).get(assessment_id)
+
+
+def issues_markdown(issues: list[Issue]) -> MetadataValue:
+    lines = [f"- `{i.location()}` {i.severity}: {i.message}" for i in issues[:MAX_LISTED]]
+    if len(issues) > MAX_LISTED:
+        lines.append(f"- ... and {len(issues) - MAX_LISTED} more")
+    return MetadataValue.md("\n".join(lines) or "none")
+
+
+@asset(
+    partitions_def=assessments_partitions,
+    group_name="assessment",
+    check_specs=[AssetCheckSpec(
+        "workbook_valid", asset="raw_workbook", blocking=True,
+        description="The workbook reads and every cell validates against the instrument "
+                    "and the reference data; lists every error with its cell.")],
+)
+def raw_workbook(context: AssetExecutionContext, paths: MrcPaths):
+    """The assessment workbook's four sheets as read, each value with its cell."""
+    aid = context.partition_key
+    path = find_workbook(paths.assessments_dir, aid)
+    if path is None:
+        raw = RawWorkbook(file=f"{aid}.xlsx", sha256="")
+        raw.issues.append(Issue(raw.file, None, None, "no workbook for this assessment "
+                                f"in {paths.assessments_dir.name}/"))
+    else:
+        raw = read_workbook(path)
+    issues = validate_workbook(raw, paths.reference(), expected_id=aid).issues
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity != "error"]
+    context.log.info(f"{raw.file}: read {sum(len(s) for s in raw.sheets.values())} rows "
+                     f"in {len(raw.sheets)} sheets; {len(errors)} errors, "
+                     f"{len(warnings)} warnings")
+    yield Output(raw, metadata={
+        "file": raw.file, "sha256": raw.sha256,
+        "rows_per_sheet": {k: len(v) for k, v in raw.sheets.items()},
+        "warnings": issues_markdown(warnings)})
+    yield AssetCheckResult(
+        check_name="workbook_valid", passed=not errors, severity=AssetCheckSeverity.ERROR,
+        metadata={"error_count": len(errors), "warning_count": len(warnings),
+                  "errors": issues_markdown(errors)})
+
+
+@multi_asset(
+    partitions_def=assessments_partitions,
+    group_name="assessment",
+    outs={name: AssetOut(description=DESCRIPTIONS[name]) for name in VALIDATED_TABLES},
+    check_specs=[AssetCheckSpec("schema", asset=name, blocking=True,
+                                description=f"pandera schema of {name}")
+                 for name in VALIDATED_TABLES],
+)
+def validated_assessment(context: AssetExecutionContext, paths: MrcPaths,
+                         raw_workbook: RawWorkbook):
+    """Typed tables of one assessment: labels mapped to levels, blanks as missing."""
+    ref = paths.reference()
+    validated = validate_workbook(raw_workbook, ref, expected_id=context.partition_key)
+    if validated.errors:
+        # Reached only when run without the raw check (e.g. a selection that skips it).
+        raise Failure(f"{raw_workbook.file} has {len(validated.errors)} errors; nothing "
+                      "written", metadata={"errors": issues_markdown(validated.errors)})
+    frames = {"assessment_info": validated.info,
+              "capability_ratings": validated.capability_ratings,
+              "gaps": validated.gaps, "recommendations": validated.recommendations}
+    for name, frame in frames.items():
+        yield Output(frame, output_name=name, metadata=table_metadata(frame))
+    for name, frame in frames.items():
+        problems = schema_errors(name, frame, ref)
+        yield AssetCheckResult(asset_key=name, check_name="schema", passed=not problems,
+                               metadata={"failures": len(problems),
+                                         "details": MetadataValue.md(
+                                             "\n".join(problems[:MAX_LISTED]) or "none")})

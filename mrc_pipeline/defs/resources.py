@@ -1,0 +1,104 @@
+"""Resources: folder locations and the IO manager of every asset."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+
+import mrc_pipeline
+from mrc_pipeline.reference import DEFAULT_DATA_DIR, Reference
+from mrc_pipeline.store import PartitionStore, TableStore, write_export
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version plus a digest of the package's source files."""
+    h = hashlib.sha256()
+    root = Path(mrc_pipeline.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return f"{mrc_pipeline.__version__}+{h.hexdigest()[:12]}"
+
+
+def default_output_dir() -> str:
+    return os.environ.get("MRC_OUTPUT_DIR", "output")
+
+
+def default_data_dir() -> str:
+    return os.environ.get("MRC_DATA_DIR", str(DEFAULT_DATA_DIR))
+
+
+class MrcPaths(ConfigurableResource):
+    """Where inputs are read (``data_dir``) and outputs written (``output_dir``)."""
+
+    data_dir: str
+    output_dir: str
+
+    @property
+    def assessments_dir(self) -> Path:
+        return Path(self.data_dir) / "assessments"
+
+    @property
+    def output(self) -> Path:
+        return Path(self.output_dir)
+
+    def reference(self) -> Reference:
+        return Reference(Path(self.data_dir))
+
+
+class MrcIOManager(ConfigurableIOManager):
+    """Per-assessment outputs go to ``<output>/store``; unpartitioned tables become a
+    new Delta version under ``<output>/tables`` and a CSV under ``<output>/exports``.
+
+    A partitioned input read by an unpartitioned asset is every materialised partition
+    in one scan; partitions registered but never materialised (a workbook that failed
+    its checks) are left out and logged.
+    """
+
+    output_dir: str
+
+    @property
+    def _partitions(self) -> PartitionStore:
+        return PartitionStore(Path(self.output_dir) / "store")
+
+    @property
+    def _tables(self) -> TableStore:
+        return TableStore(Path(self.output_dir) / "tables")
+
+    def handle_output(self, context: OutputContext, obj: object) -> None:
+        name = context.asset_key.path[-1]
+        if context.has_asset_partitions:
+            self._partitions.write(name, context.asset_partition_key, obj)
+            return
+        if not isinstance(obj, pd.DataFrame):
+            self._partitions.write(name, "_all", obj)
+            return
+        commit = {"run_id": context.run_id, "code_version": code_version(),
+                  "asset": name, **obj.attrs.get("commit", {})}
+        version = self._tables.write(name, obj, commit)
+        export = write_export(Path(self.output_dir) / "exports" / f"{name}.csv", obj)
+        context.add_output_metadata({"table_version": version,
+                                     "table_path": str(self._tables.path(name)),
+                                     "export_path": str(export)})
+
+    def load_input(self, context: InputContext) -> object:
+        name = context.asset_key.path[-1]
+        if context.has_asset_partitions:
+            keys = list(context.asset_partition_keys)
+            if context.has_partition_key:
+                return self._partitions.read(name, keys[0])
+            frame, missing = self._partitions.read_many(name, keys)
+            if missing:
+                context.log.warning(f"{name}: {len(missing)} of {len(keys)} assessments "
+                                    f"have no validated data and are left out: "
+                                    f"{', '.join(missing)}")
+            return frame
+        if self._tables.exists(name):
+            return self._tables.read(name)
+        return self._partitions.read(name, "_all")

@@ -1,0 +1,131 @@
+"""The main job behind ``mrc run``: register every workbook as a partition, run each
+assessment's assets in its own run, then the aggregates once, and summarise."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import DagsterInstance
+
+from mrc_pipeline.definitions import AGGREGATE_JOB, ASSESSMENT_JOB, build_definitions
+from mrc_pipeline.defs.partitions import ASSESSMENTS_PARTITION
+from mrc_pipeline.instrument import discover_workbooks
+
+log = logging.getLogger("mrc_pipeline")
+
+DAGSTER_YAML = """\
+# Local Dagster instance of mrc-pipeline (SQLite storage under this folder).
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+"""
+
+
+def prepare_instance(home: Path) -> DagsterInstance:
+    """A persistent instance in ``home`` with telemetry off (dagster.yaml written once)."""
+    home = Path(home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return DagsterInstance.from_config(str(home))
+
+
+@dataclass
+class CheckOutcome:
+    asset: str
+    check: str
+    partition: str | None
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class RunSummary:
+    output_dir: Path
+    loaded: list[str] = field(default_factory=list)
+    failed: dict[str, list[str]] = field(default_factory=dict)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    aggregate_ok: bool = False
+
+    @property
+    def checks_failed(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed]
+
+    def render(self) -> str:
+        out = self.output_dir
+        passed = len(self.checks) - len(self.checks_failed)
+        lines = [f"assessments loaded: {len(self.loaded)} ({', '.join(self.loaded)})",
+                 f"checks: {passed} passed, {len(self.checks_failed)} failed"]
+        for aid, errors in self.failed.items():
+            lines.append(f"  {aid}: {len(errors)} errors; this assessment was left out")
+            lines.extend(f"    {e}" for e in errors[:20])
+            if len(errors) > 20:
+                lines.append(f"    ... and {len(errors) - 20} more (mrc validate lists all)")
+        for c in self.checks_failed:
+            if c.partition is None:
+                lines.append(f"  {c.asset}.{c.check} failed: {c.detail}")
+        lines.append("aggregates: " + ("materialised" if self.aggregate_ok else "FAILED"))
+        lines += [f"tables:  {out / 'tables'} (Delta Lake, versioned)",
+                  f"exports: {out / 'exports'}"]
+        for name, label in (("figures", "figures"), ("report.html", "report"),
+                            ("quality", "quality")):
+            if (out / name).exists():
+                lines.append(f"{label + ':':8} {out / name}")
+        return "\n".join(lines)
+
+
+def _errors_of(result) -> list[str]:
+    errors: list[str] = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        md = evaluation.metadata.get("errors") or evaluation.metadata.get("details")
+        text = getattr(md, "value", "") or ""
+        errors.extend(line.lstrip("- ").replace("`", "") for line in text.splitlines())
+    return errors
+
+
+def _checks_of(result, partition: str | None) -> list[CheckOutcome]:
+    out = []
+    for ev in result.get_asset_check_evaluations():
+        out.append(CheckOutcome(ev.asset_key.to_user_string(), ev.check_name, partition,
+                                ev.passed, str(ev.description or "")))
+    return out
+
+
+#: Dagster's console logger prints every step event; the summary is what users read.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path) -> RunSummary:
+    """Materialise every asset on the workbooks in ``data_dir/assessments``."""
+    instance = prepare_instance(dagster_home)
+    defs = build_definitions(str(data_dir), str(output_dir))
+    summary = RunSummary(Path(output_dir))
+    workbooks = discover_workbooks(Path(data_dir) / "assessments")
+    known = set(instance.get_dynamic_partitions(ASSESSMENTS_PARTITION))
+    new = [aid for aid in workbooks if aid not in known]
+    if new:
+        instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, new)
+    log.info(f"{len(workbooks)} workbooks found, {len(new)} new partitions registered")
+    job = defs.resolve_job_def(ASSESSMENT_JOB)
+    for aid in workbooks:
+        result = job.execute_in_process(partition_key=aid, instance=instance,
+                                        run_config=QUIET, raise_on_error=False)
+        summary.checks += _checks_of(result, aid)
+        errors = _errors_of(result)
+        if result.success and not errors:
+            summary.loaded.append(aid)
+        else:
+            summary.failed[aid] = errors or ["the run failed; see the Dagster run log"]
+    agg = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
+        instance=instance, run_config=QUIET, raise_on_error=False)
+    summary.aggregate_ok = agg.success
+    summary.checks += _checks_of(agg, None)
+    return summary
