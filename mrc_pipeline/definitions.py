@@ -14,11 +14,15 @@ from mrc_pipeline.defs.resources import (
     default_output_dir,
 )
 
+#: Modules whose assets make up the graph; a new module of assets is added here.
+ASSET_MODULES = [assessment_assets, aggregate_assets]
+
 ASSESSMENT_JOB = "assessment_job"
 AGGREGATE_JOB = "aggregate_job"
 
 assessment_selection = AssetSelection.groups("assessment")
-aggregate_selection = AssetSelection.groups("aggregates")
+#: Everything not per assessment: aggregates, and the figures and reports built on them.
+aggregate_selection = AssetSelection.all() - assessment_selection
 
 
 def build_definitions(data_dir: str | None = None,
@@ -28,7 +32,7 @@ def build_definitions(data_dir: str | None = None,
     data and ``output/``)."""
     data_dir = data_dir or default_data_dir()
     output_dir = output_dir or default_output_dir()
-    assets = load_assets_from_modules([assessment_assets, aggregate_assets])
+    assets = load_assets_from_modules(ASSET_MODULES)
     jobs = [
         define_asset_job(ASSESSMENT_JOB, selection=assessment_selection,
                          partitions_def=assessments_partitions,
