@@ -52,6 +52,7 @@ class RunSummary:
     failed: dict[str, list[str]] = field(default_factory=dict)
     checks: list[CheckOutcome] = field(default_factory=list)
     aggregate_ok: bool = False
+    reproduced: tuple[int, int] | None = None
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
@@ -71,6 +72,10 @@ class RunSummary:
             if c.partition is None:
                 lines.append(f"  {c.asset}.{c.check} failed: {c.detail}")
         lines.append("aggregates: " + ("materialised" if self.aggregate_ok else "FAILED"))
+        if self.reproduced:
+            lines.append(f"published figures reproduced at 2 decimals: "
+                         f"{self.reproduced[0]} of {self.reproduced[1]} "
+                         "(exports/published_comparison.csv)")
         lines += [f"tables:  {out / 'tables'} (Delta Lake, versioned)",
                   f"exports: {out / 'exports'}"]
         for name, label in (("figures", "figures"), ("report.html", "report"),
@@ -127,5 +132,11 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path) -> RunSum
     agg = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False)
     summary.aggregate_ok = agg.success
+    for event in agg.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        if mat and mat.asset_key.to_user_string() == "published_comparison":
+            meta = mat.metadata
+            summary.reproduced = (int(meta["reproduced"].value),
+                                  int(meta["published_figures"].value))
     summary.checks += _checks_of(agg, None)
     return summary
