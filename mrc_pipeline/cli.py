@@ -1,4 +1,5 @@
-"""The ``mrc`` command: ``mrc run`` is the main job; more subcommands follow."""
+"""The ``mrc`` command: ``mrc run`` is the main job; ``mrc validate`` checks workbooks
+without running it; ``mrc template`` writes a blank instrument."""
 
 from __future__ import annotations
 
@@ -18,6 +19,46 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if summary.aggregate_ok else 1
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from mrc_pipeline.instrument import check_workbook
+    from mrc_pipeline.reference import Reference
+
+    ref = Reference(Path(args.data))
+    errors = warnings = 0
+    for name in args.files:
+        issues = check_workbook(Path(name), ref)
+        for issue in issues:
+            print(issue)
+        n_errors = sum(i.severity == "error" for i in issues)
+        errors += n_errors
+        warnings += len(issues) - n_errors
+        if not issues:
+            print(f"{Path(name).name}: ok", file=sys.stderr)
+    print(f"{len(args.files)} workbook(s) checked: {errors} error(s), {warnings} "
+          "warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from mrc_pipeline.reference import Reference
+    from mrc_pipeline.template import write_instrument
+
+    try:
+        path = write_instrument(Path(args.output), iso3=args.country, year=args.year,
+                                ref=Reference(Path(args.data)), lang=args.lang)
+    except (ValueError, OSError) as exc:
+        print(f"mrc template: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
+
+
+def _year(text: str) -> int:
+    if not (text.isdigit() and 1990 <= int(text) <= 2100):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a four-digit year (1990-2100)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mrc", description="MRC comparative analysis")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -28,6 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dagster-home", default=None,
                      help="Dagster instance folder (default: $DAGSTER_HOME, else .dagster)")
     run.set_defaults(func=_run)
+    val = sub.add_parser("validate", help="check workbooks without running the pipeline: "
+                         "one line per problem; exit status 1 when any error")
+    val.add_argument("files", nargs="+", metavar="FILE", help="workbook(s) to check")
+    val.add_argument("--data", default=str(DEFAULT_DATA_DIR),
+                     help="data folder whose reference/ lists capabilities, countries "
+                          "and scales")
+    val.set_defaults(func=_validate)
+    tpl = sub.add_parser("template", help="write a blank instrument workbook with the 20 "
+                         "capabilities and drop-down lists on the rating columns")
+    tpl.add_argument("--country", required=True, metavar="ISO3")
+    tpl.add_argument("--year", required=True, type=_year, metavar="YYYY")
+    tpl.add_argument("--lang", choices=["en", "es"], default="en")
+    tpl.add_argument("-o", "--output", required=True, metavar="FILE")
+    tpl.add_argument("--data", default=str(DEFAULT_DATA_DIR),
+                     help="data folder with reference/")
+    tpl.set_defaults(func=_template)
     return parser
 
 

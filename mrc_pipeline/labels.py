@@ -29,6 +29,12 @@ class Parsed:
     error: str | None = None
 
 
+def _show_date(value: dt.date | dt.datetime | dt.time) -> str:
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
+    return value.isoformat()
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text.replace(",", "."))
@@ -36,7 +42,8 @@ def _number(text: str) -> float | None:
         return None
 
 
-def parse_rating(value: object, scale: str, lookup: dict[str, int], bounds: tuple[int, int]) -> Parsed:
+def parse_rating(value: object, scale: str, lookup: dict[str, int],
+                 bounds: tuple[int, int]) -> Parsed:
     """Map a cell to a level of ``scale``.
 
     Numbers (also as text, with a decimal comma), labels in English or Spanish and the
@@ -50,7 +57,8 @@ def parse_rating(value: object, scale: str, lookup: dict[str, int], bounds: tupl
     if isinstance(value, bool):
         return Parsed(None, f"found TRUE/FALSE, expected {expected}")
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return Parsed(None, f"found a date ({value}), expected {expected}")
+        return Parsed(None, f"found a date ({_show_date(value)}; is the cell formatted as "
+                      f"a date?), expected {expected}")
     if isinstance(value, (int, float)):
         number: float | None = float(value)
         shown = repr(value)
