@@ -120,7 +120,9 @@ class Issue:
         return where
 
     def __str__(self) -> str:
-        return f"{self.location()}: {self.severity}: {self.message}"
+        """One line: ``file:sheet!cell: severity: message``."""
+        message = " ".join(self.message.split())
+        return f"{self.location()}: {self.severity}: {message}"
 
 
 @dataclass
@@ -257,12 +259,13 @@ def read_workbook(path: Path | str) -> RawWorkbook:
                 return raw
             values_wb = load_workbook(path, data_only=True)
             formula_wb = load_workbook(path, data_only=False)
-    except DefusedXmlException as exc:
-        raw.issues.append(Issue(name, None, None, "the workbook contains XML entity "
-                                f"declarations ({type(exc).__name__}), which are refused; "
-                                "save the workbook again from Excel"))
-        return raw
     except Exception as exc:  # openpyxl raises many types for broken files
+        refused = _entity_refusal(exc)
+        if refused is not None:
+            raw.issues.append(Issue(name, None, None, "the workbook contains XML entity "
+                                    f"declarations ({type(refused).__name__}), which are "
+                                    "refused; save the workbook again from Excel"))
+            return raw
         raw.issues.append(Issue(name, None, None, f"the workbook cannot be opened "
                                 f"({type(exc).__name__}: {exc}); expected a valid .xlsx"))
         return raw
@@ -271,6 +274,18 @@ def read_workbook(path: Path | str) -> RawWorkbook:
         raw.sheets[canonical] = _read_sheet(values_wb[actual], formula_wb[actual],
                                             canonical, raw)
     return raw
+
+
+def _entity_refusal(exc: BaseException) -> DefusedXmlException | None:
+    """The defusedxml refusal behind an exception, if any (openpyxl wraps it)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DefusedXmlException):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _header_map(sheet: str, header: list[object], raw: RawWorkbook,
@@ -446,12 +461,17 @@ class _Validator:
             self.error(sheet, row["_cells"].get(column), parsed.error)
         return parsed.level
 
-    def sector(self, sheet: str, row: pd.Series, capability_no: int | None) -> str | None:
+    def sector(self, sheet: str, row: pd.Series, capability_no: int | None,
+               fallback: str | None = None) -> str | None:
+        """The row's sector; a blank one is taken from its capability, else from
+        ``fallback`` (a recommendation's gap)."""
         value = _text(row.get("sector"))
         cell = row["_cells"].get("sector")
         if value is None:
             if capability_no is not None:
                 return self.ref.capability_sector.get(capability_no)
+            if fallback is not None:
+                return fallback
             self.error(sheet, cell, "blank sector; expected one of: "
                        f"{', '.join(self.ref.sector_order)}")
             return None
@@ -631,8 +651,8 @@ class _Validator:
                            f"horizon '{horizon_text}'; expected short, medium or long "
                            "(corto, mediano, largo)")
             no = self.capability_no("recommendations", row, required=False)
-            sector = self.sector("recommendations", row, no)
             gap_sector = known_gaps.get(gid)
+            sector = self.sector("recommendations", row, no, fallback=gap_sector)
             if sector and gap_sector and sector != gap_sector:
                 self.error("recommendations", row["_cells"].get("sector"), f"sector "
                            f"'{_text(row.get('sector'))}' contradicts gap '{gid}', which "

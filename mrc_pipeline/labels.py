@@ -73,7 +73,8 @@ def parse_rating(value: object, scale: str, lookup: dict[str, int],
         if number is None:
             return Parsed(None, f"unknown {scale} label {shown}, expected {expected}")
     if number == 0:
-        return Parsed(None, f"found 0, expected {expected} (leave the cell blank when not rated)")
+        return Parsed(None, f"found {shown}, expected {expected} (leave the cell blank when "
+                      "not rated)")
     if not float(number).is_integer():
         return Parsed(None, f"found {shown}, a non-integer; expected {expected}")
     if not lo <= number <= hi:
