@@ -7,12 +7,14 @@
   ``<output>/tables/<asset>``; each write is a new version carrying run id, code
   version and input hashes, so nothing is overwritten in place and any version can
   be read back (with DuckDB or pandas, without this project).
-- ``write_export``: full-precision CSV copies under ``<output>/exports/``, with text
-  that a spreadsheet would run as a formula neutralised.
+- ``write_export`` and ``write_xlsx_export``: full-precision CSV and XLSX copies
+  under ``<output>/exports/``, with text that a spreadsheet would run as a formula
+  neutralised (a leading quote), and XLSX text cells stored as text, never formulas.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -185,4 +187,39 @@ def write_export(path: Path, frame: pd.DataFrame) -> Path:
     """CSV at full precision (repr of floats), written atomically."""
     data = neutralise_formulas(frame).to_csv(index=False, float_format="%.17g")
     atomic_write_bytes(Path(path), data.encode("utf-8"))
+    return Path(path)
+
+
+def write_xlsx_export(path: Path, frame: pd.DataFrame, sheet: str = "data") -> Path:
+    """One-sheet XLSX at full precision, written atomically.
+
+    Text is neutralised as in the CSV and every text cell is stored as a string, so
+    no cell of the export is ever a formula; characters XML cannot carry are dropped;
+    times are written in UTC without a zone (Excel has none)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
+    ws.append([str(c) for c in frame.columns])
+    for row in neutralise_formulas(frame).itertuples(index=False):
+        cells = []
+        for value in row:
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                value = None
+            elif isinstance(value, pd.Timestamp):
+                value = (value.tz_convert("UTC").tz_localize(None) if value.tzinfo
+                         else value).to_pydatetime()
+            elif hasattr(value, "item"):  # numpy scalar
+                value = value.item()
+            if isinstance(value, str):
+                cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+                cell.data_type = "s"
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+            cells.append(cell)
+        ws.append(cells)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    atomic_write_bytes(Path(path), buffer.getvalue())
     return Path(path)

@@ -51,7 +51,7 @@ def find_workbook(folder: Path, assessment_id: str) -> Path | None:
 
 
 def issues_markdown(issues: list[Issue]) -> MetadataValue:
-    lines = [f"- `{i.location()}` {i.severity}: {i.message}" for i in issues[:MAX_LISTED]]
+    lines = [f"- `{i.location()}`" + str(i)[len(i.location()):] for i in issues[:MAX_LISTED]]
     if len(issues) > MAX_LISTED:
         lines.append(f"- ... and {len(issues) - MAX_LISTED} more")
     return MetadataValue.md("\n".join(lines) or "none")

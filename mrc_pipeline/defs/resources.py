@@ -12,7 +12,12 @@ from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, O
 
 import mrc_pipeline
 from mrc_pipeline.reference import DEFAULT_DATA_DIR, Reference
-from mrc_pipeline.store import PartitionStore, TableStore, write_export
+from mrc_pipeline.store import (
+    PartitionStore,
+    TableStore,
+    write_export,
+    write_xlsx_export,
+)
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +59,8 @@ class MrcPaths(ConfigurableResource):
 
 class MrcIOManager(ConfigurableIOManager):
     """Per-assessment outputs go to ``<output>/store``; unpartitioned tables become a
-    new Delta version under ``<output>/tables`` and a CSV under ``<output>/exports``.
+    new Delta version under ``<output>/tables`` and a CSV and an XLSX under
+    ``<output>/exports``.
 
     A partitioned input read by an unpartitioned asset is every materialised partition
     in one scan; partitions registered but never materialised (a workbook that failed
@@ -83,6 +89,7 @@ class MrcIOManager(ConfigurableIOManager):
                   "asset": name, **obj.attrs.get("commit", {})}
         version = self._tables.write(name, obj, commit)
         export = write_export(Path(self.output_dir) / "exports" / f"{name}.csv", obj)
+        write_xlsx_export(Path(self.output_dir) / "exports" / f"{name}.xlsx", obj, name)
         context.add_output_metadata({"table_version": version,
                                      "table_path": str(self._tables.path(name)),
                                      "export_path": str(export)})
