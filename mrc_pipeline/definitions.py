@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, load_assets_from_modules
+from dagster import (
+    AssetSelection,
+    Definitions,
+    define_asset_job,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
 from dagster._core.definitions.executor_definition import in_process_executor
 
-from mrc_pipeline.defs import aggregate_assets, assessment_assets
+from mrc_pipeline.defs import aggregate_assets, assessment_assets, quality_checks
 from mrc_pipeline.defs.partitions import assessments_partitions
 from mrc_pipeline.defs.resources import (
     MrcIOManager,
@@ -16,6 +22,8 @@ from mrc_pipeline.defs.resources import (
 
 #: Modules whose assets make up the graph; a new module of assets is added here.
 ASSET_MODULES = [assessment_assets, aggregate_assets]
+#: Modules of asset checks defined apart from their assets.
+CHECK_MODULES = [quality_checks]
 
 ASSESSMENT_JOB = "assessment_job"
 AGGREGATE_JOB = "aggregate_job"
@@ -42,6 +50,7 @@ def build_definitions(data_dir: str | None = None,
     ]
     return Definitions(
         assets=assets,
+        asset_checks=load_asset_checks_from_modules(CHECK_MODULES),
         jobs=jobs,
         executor=in_process_executor,
         resources={

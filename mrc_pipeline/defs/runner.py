@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterInstance
+from dagster import AssetCheckSeverity, DagsterInstance
 
 from mrc_pipeline.definitions import AGGREGATE_JOB, ASSESSMENT_JOB, build_definitions
 from mrc_pipeline.defs.partitions import ASSESSMENTS_PARTITION
@@ -43,6 +43,7 @@ class CheckOutcome:
     partition: str | None
     passed: bool
     detail: str = ""
+    severity: str = "error"
 
 
 @dataclass
@@ -56,21 +57,28 @@ class RunSummary:
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
-        return [c for c in self.checks if not c.passed]
+        """Failed checks of error severity (warnings are listed apart)."""
+        return [c for c in self.checks if not c.passed and c.severity == "error"]
+
+    @property
+    def checks_warned(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed and c.severity != "error"]
 
     def render(self) -> str:
         out = self.output_dir
-        passed = len(self.checks) - len(self.checks_failed)
+        passed = sum(c.passed for c in self.checks)
         lines = [f"assessments loaded: {len(self.loaded)} ({', '.join(self.loaded)})",
-                 f"checks: {passed} passed, {len(self.checks_failed)} failed"]
+                 f"checks: {passed} passed, {len(self.checks_failed)} failed, "
+                 f"{len(self.checks_warned)} warnings"]
         for aid, errors in self.failed.items():
             lines.append(f"  {aid}: {len(errors)} errors; this assessment was left out")
             lines.extend(f"    {e}" for e in errors[:20])
             if len(errors) > 20:
                 lines.append(f"    ... and {len(errors) - 20} more (mrc validate lists all)")
-        for c in self.checks_failed:
+        for c in self.checks_failed + self.checks_warned:
             if c.partition is None:
-                lines.append(f"  {c.asset}.{c.check} failed: {c.detail}")
+                verdict = "failed" if c.severity == "error" else "warning"
+                lines.append(f"  {c.asset}.{c.check} {verdict}: {c.detail}")
         lines.append("aggregates: " + ("materialised" if self.aggregate_ok else "FAILED"))
         if self.reproduced:
             lines.append(f"published figures reproduced at 2 decimals: "
@@ -99,8 +107,13 @@ def _errors_of(result) -> list[str]:
 def _checks_of(result, partition: str | None) -> list[CheckOutcome]:
     out = []
     for ev in result.get_asset_check_evaluations():
+        detail = str(ev.description or "")
+        failures = getattr(ev.metadata.get("failures"), "value", "")
+        if not ev.passed and isinstance(failures, str) and failures.startswith("- "):
+            detail += " (" + "; ".join(line[2:] for line in failures.splitlines()[:3]) + ")"
+        severity = "warning" if ev.severity == AssetCheckSeverity.WARN else "error"
         out.append(CheckOutcome(ev.asset_key.to_user_string(), ev.check_name, partition,
-                                ev.passed, str(ev.description or "")))
+                                ev.passed, detail, severity))
     return out
 
 
