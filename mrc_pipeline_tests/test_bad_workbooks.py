@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mrc_pipeline.instrument import check_workbook, read_workbook
+from mrc_pipeline.instrument import check_workbook
 from mrc_pipeline.xlsx_guard import MAX_UNZIPPED_BYTES
 from mrc_pipeline_tests.workbook_factory import (
     PARTS,
