@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import (
     AssetSelection,
     Definitions,
@@ -38,8 +40,8 @@ def build_definitions(data_dir: str | None = None,
     """Definitions reading ``data_dir`` and writing ``output_dir`` (defaults: the
     ``MRC_DATA_DIR`` / ``MRC_OUTPUT_DIR`` environment variables, else the shipped
     data and ``output/``)."""
-    data_dir = data_dir or default_data_dir()
-    output_dir = output_dir or default_output_dir()
+    data_dir = str(Path(data_dir or default_data_dir()).resolve())
+    output_dir = str(Path(output_dir or default_output_dir()).resolve())
     assets = load_assets_from_modules(ASSET_MODULES)
     jobs = [
         define_asset_job(ASSESSMENT_JOB, selection=assessment_selection,

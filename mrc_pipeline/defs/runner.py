@@ -110,7 +110,8 @@ def _checks_of(result, partition: str | None) -> list[CheckOutcome]:
         detail = str(ev.description or "")
         failures = getattr(ev.metadata.get("failures"), "value", "")
         if not ev.passed and isinstance(failures, str) and failures.startswith("- "):
-            detail += " (" + "; ".join(line[2:] for line in failures.splitlines()[:3]) + ")"
+            found = "; ".join(line[2:] for line in failures.splitlines()[:3])
+            detail = f"expected {detail}; found {found}" if detail else found
         severity = "warning" if ev.severity == AssetCheckSeverity.WARN else "error"
         out.append(CheckOutcome(ev.asset_key.to_user_string(), ev.check_name, partition,
                                 ev.passed, detail, severity))
