@@ -70,3 +70,13 @@ def test_delta_tables_readable_without_project_code(pipeline_run):
     files = DeltaTable(str(path)).file_uris()
     n = duckdb.connect().execute("select count(*) from read_parquet(?)", [files]).fetchone()[0]
     assert n == 20
+
+
+def test_relative_folders_become_absolute(tmp_path, monkeypatch):
+    # The default --output is relative; every resource must see an absolute path so
+    # that tools needing one (the Data Docs site builder) and subprocess runs agree.
+    monkeypatch.chdir(tmp_path)
+    defs = build_definitions(data_dir="data", output_dir="output")
+    paths = defs.resources["paths"]
+    assert paths.output_dir == str(tmp_path / "output")
+    assert paths.data_dir == str(tmp_path / "data")
