@@ -13,7 +13,12 @@ from dagster import (
 )
 from dagster._core.definitions.executor_definition import in_process_executor
 
-from mrc_pipeline.defs import aggregate_assets, assessment_assets, quality_checks
+from mrc_pipeline.defs import (
+    aggregate_assets,
+    assessment_assets,
+    audit_assets,
+    quality_checks,
+)
 from mrc_pipeline.defs.partitions import assessments_partitions
 from mrc_pipeline.defs.resources import (
     MrcIOManager,
@@ -23,7 +28,7 @@ from mrc_pipeline.defs.resources import (
 )
 
 #: Modules whose assets make up the graph; a new module of assets is added here.
-ASSET_MODULES = [assessment_assets, aggregate_assets]
+ASSET_MODULES = [assessment_assets, aggregate_assets, audit_assets]
 #: Modules of asset checks defined apart from their assets.
 CHECK_MODULES = [quality_checks]
 

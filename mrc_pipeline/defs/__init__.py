@@ -7,6 +7,7 @@
 - ``assessment_assets``: per-assessment assets (raw workbook -> validated tables) and
   their blocking checks.
 - ``aggregate_assets``: unpartitioned tables computed over all assessments.
+- ``audit_assets``: the audit of the published figures and the bootstrap intervals.
 - ``metadata``: row counts and previews attached to materialisations.
 
 All statistics live in the plain modules of ``mrc_pipeline``.
