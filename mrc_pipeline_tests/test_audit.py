@@ -207,12 +207,16 @@ def test_audit_section_on_a_hand_built_audit():
 
 
 def test_published_audit_export(pipeline_run):
-    _, output = pipeline_run
+    summary, output = pipeline_run
     frame = exported(output, "published_audit")
     assert list(frame.columns) == audit.COLUMNS
     assert len(frame) == len(exported(output, "published_comparison"))
     assert set(frame.verdict) == set(audit.VERDICTS)
     assert not frame.reason.str.startswith("[").any()  # the default reading
+    # mrc run's summary states the audit's counts, as the export has them.
+    counts = frame.verdict.value_counts()
+    assert summary.audit == {v: int(counts[v]) for v in audit.VERDICTS}
+    assert "published figures audited: " in summary.render()
 
 
 def test_published_audit_config_switch(pipeline_run, tmp_path):

@@ -54,6 +54,7 @@ class RunSummary:
     checks: list[CheckOutcome] = field(default_factory=list)
     aggregate_ok: bool = False
     reproduced: tuple[int, int] | None = None
+    audit: dict[str, int] | None = None
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
@@ -84,6 +85,10 @@ class RunSummary:
             lines.append(f"published figures reproduced at 2 decimals: "
                          f"{self.reproduced[0]} of {self.reproduced[1]} "
                          "(exports/published_comparison.csv)")
+        if self.audit:
+            lines.append("published figures audited: " + ", ".join(
+                f"{n} {v}" for v, n in self.audit.items()) +
+                " (exports/published_audit.csv)")
         lines += [f"tables:  {out / 'tables'} (Delta Lake, versioned)",
                   f"exports: {out / 'exports'}"]
         for name, label in (("figures", "figures"), ("report.html", "report"),
@@ -152,5 +157,8 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path) -> RunSum
             meta = mat.metadata
             summary.reproduced = (int(meta["reproduced"].value),
                                   int(meta["published_figures"].value))
+        if mat and mat.asset_key.to_user_string() == "published_audit":
+            summary.audit = {v: int(mat.metadata[v].value)
+                             for v in ("reproduced", "differs", "infeasible")}
     summary.checks += _checks_of(agg, None)
     return summary
