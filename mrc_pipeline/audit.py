@@ -188,7 +188,8 @@ class _Builder:
             labels.append(region)
             weights.append(n)
         weighting = "country-weighted (" + ", ".join(
-            f"{r} {n}" for r, n in self.region_n.items()) + ")"
+            f"{r} {n}" for r, n in self.region_n.items()) + " countries, each counted " \
+            "once as in the regional figures)"
         return {"lows": lows, "highs": highs, "labels": labels, "weights": weights,
                 "part_noun": f"regional {variable} mean of this sector",
                 "weighting": weighting}
@@ -343,18 +344,18 @@ def _verdict(published: float, value: float, proofs: list[Proof]) -> tuple[str, 
         return "reproduced", [f"computed {value:.4f} rounds to the published "
                               f"{fmt(published)}{tail}"]
     sentences = [_difference(value, published)]
-    if not math.isnan(value):
-        shown = display_convention(published, value, DECIMALS)
-        if shown.passed and "truncation" in shown.reason:
-            sentences.append(shown.reason)
+    if _truncates_to(value, published):
+        sentences.append(display_convention(published, value, DECIMALS).reason)
     for rnd, cut in proofs:
-        if not rnd.passed:
-            sentences.append(f"{rnd.reason}; {_how_truncated(cut)}")
+        if not rnd.passed:  # possible only if truncated: both sentences tell why
+            sentences += [rnd.reason, cut.reason]
     return "differs", sentences
 
 
-def _how_truncated(check: Check) -> str:
-    return "truncated instead, it is possible: " + check.reason.split(": ", 1)[-1]
+def _truncates_to(value: float, published: float) -> bool:
+    """Whether cutting the stored value's digits gives the published figure."""
+    return not math.isnan(value) and round(
+        truncate_as_stored(value, DECIMALS), DECIMALS) == round(published, DECIMALS)
 
 
 def audit_published(published: dict[str, pd.DataFrame], computed: dict[str, pd.DataFrame],
@@ -392,7 +393,7 @@ def audit_published(published: dict[str, pd.DataFrame], computed: dict[str, pd.D
         if changes:
             sentences.append(_other_reading(value, base if unrated_as_zero else alt, pub,
                                             unrated_as_zero, verdict == "reproduced"))
-        if key[0] == COUNTRY and any("truncation, not rounding" in s for s in sentences):
+        if key[0] == COUNTRY and verdict == "differs" and _truncates_to(value, pub):
             sentences.append(explained)
         note = str(notes.get(key) or "")
         if note.startswith("computed ranking differs") or key[0] == CORRELATIONS:
@@ -416,8 +417,7 @@ def _truncation_tally(comparison: pd.DataFrame) -> str:
     rows = comparison[comparison["table"] == COUNTRY]
     pairs = [(c, p) for c, p in zip(rows.computed, rows.published) if not math.isnan(c)]
     by_round = sum(_equal(c, p) for c, p in pairs)
-    by_cut = sum(round(truncate_as_stored(c, DECIMALS), DECIMALS) == round(p, DECIMALS)
-                 for c, p in pairs)
+    by_cut = sum(_truncates_to(c, p) for c, p in pairs)
     return (f"truncating reproduces {by_cut} of the {len(rows)} published country means, "
             f"rounding {by_round}")
 
