@@ -3,22 +3,13 @@
 import pandas as pd
 import pytest
 
-from mrc_pipeline import aggregate, published
+from mrc_pipeline import audit, published
 from mrc_pipeline.reference import DEFAULT_DATA_DIR
 
 
 @pytest.fixture(scope="module")
 def comparison(shipped, ref) -> pd.DataFrame:
-    caps, info = shipped["capability_ratings"], shipped["info"]
-    cells = aggregate.country_sector_means(shipped, info)
-    computed = {
-        "maturity_by_capability": aggregate.maturity_by_capability(caps, ref),
-        "maturity_by_sector": aggregate.maturity_by_sector(caps, ref),
-        "maturity_by_country": aggregate.maturity_by_country(caps, info, ref),
-        "gap_ratings_by_sector": aggregate.gap_ratings_by_sector(shipped, cells, ref),
-        "regional_summary": aggregate.regional_summary(cells, ref),
-        "correlations": aggregate.correlations(cells),
-    }
+    computed = audit.computed_tables(shipped, shipped["info"], ref)
     return published.compare(published.load_published(DEFAULT_DATA_DIR), computed)
 
 
