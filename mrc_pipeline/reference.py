@@ -16,6 +16,10 @@ DEFAULT_DATA_DIR = PACKAGE_ROOT / "data"
 #: The four rating variables, in report order, and the column that holds each.
 VARIABLES: tuple[str, ...] = ("maturity", "priority", "presence", "change")
 
+#: How each variable is named in figures and the report.
+VARIABLE_NAMES: dict[str, str] = {"maturity": "Maturity", "priority": "Priority",
+                                  "presence": "Presence", "change": "Realistic change"}
+
 
 @dataclass(frozen=True)
 class Reference:
