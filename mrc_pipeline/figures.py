@@ -245,8 +245,8 @@ def capability_heatmap(ratings: pd.DataFrame, assessments: pd.DataFrame,
               .reindex(index=caps["capability_no"], columns=info["assessment_id"]))
     values = matrix.to_numpy(dtype=float)
     lo, hi = ref.scale_bounds("maturity")
-    cmap = ListedColormap(mpl.colormaps[HEATMAP_CMAP](np.linspace(0.1, 0.95, hi - lo + 1)))
-    cmap.set_bad(MISSING_COLOUR)
+    cmap = ListedColormap(mpl.colormaps[HEATMAP_CMAP](np.linspace(0.1, 0.95, hi - lo + 1))
+                          ).with_extremes(bad=MISSING_COLOUR)
     norm = BoundaryNorm(np.arange(lo - 0.5, hi + 1), cmap.N)
     fig = _new_figure(4.8 + 0.55 * max(len(info), 1), 10.5)
     ax = fig.add_subplot()
@@ -255,8 +255,8 @@ def capability_heatmap(ratings: pd.DataFrame, assessments: pd.DataFrame,
     ax.set_yticks(range(len(caps)), [_wrap(f"{n} {c}", 34) for n, c in
                                      zip(caps["capability_no"], caps["capability"])],
                   fontsize=7.5)
-    ax.set_xticks(range(len(info)), assessment_labels(info), rotation=45, ha="right",
-                  fontsize=8)
+    # Vertical labels stay apart however many assessments there are.
+    ax.set_xticks(range(len(info)), assessment_labels(info), rotation=90, fontsize=8)
     ax.tick_params(length=0)
     sector_of = caps["sector"].tolist()
     bands = _bands(sector_of)
@@ -304,6 +304,7 @@ def region_sector_heatmap(summary: pd.DataFrame, ref: Reference) -> Figure:
     each cell annotated, coloured on the variable's own scale."""
     variables = [v for v in VARIABLE_NAMES if v in set(summary["variable"])]
     regions = [r for r in ref.regions["region"] if r in set(summary["region"])]
+    names = _region_name(ref)
     sectors = ref.sector_order
     fig, axes = _panels(2.2 + 2.3 * max(len(variables), 1), 5.8,
                         "Sector means by region, per variable",
@@ -319,7 +320,8 @@ def region_sector_heatmap(summary: pd.DataFrame, ref: Reference) -> Figure:
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap,
                           norm=Normalize(lo, hi), aspect="auto")
         _annotate(ax, values, image, fmt, 8)
-        ax.set_xticks(range(len(regions)), regions, fontsize=8)
+        ax.set_xticks(range(len(regions)), [_wrap(names[r], 14) for r in regions],
+                      fontsize=8)
         ax.set_yticks(range(len(sectors)), [_wrap(s, 20) for s in sectors], fontsize=8)
         ax.tick_params(length=0, labelleft=k == 0)
         ax.set_title(_scale_label(ref, variable), fontsize=10)
