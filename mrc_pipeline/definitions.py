@@ -18,6 +18,7 @@ from mrc_pipeline.defs import (
     assessment_assets,
     audit_assets,
     quality_checks,
+    report_assets,
 )
 from mrc_pipeline.defs.partitions import assessments_partitions
 from mrc_pipeline.defs.resources import (
@@ -28,7 +29,7 @@ from mrc_pipeline.defs.resources import (
 )
 
 #: Modules whose assets make up the graph; a new module of assets is added here.
-ASSET_MODULES = [assessment_assets, aggregate_assets, audit_assets]
+ASSET_MODULES = [assessment_assets, aggregate_assets, audit_assets, report_assets]
 #: Modules of asset checks defined apart from their assets.
 CHECK_MODULES = [quality_checks]
 

@@ -8,6 +8,7 @@
   their blocking checks.
 - ``aggregate_assets``: unpartitioned tables computed over all assessments.
 - ``audit_assets``: the audit of the published figures and the bootstrap intervals.
+- ``report_assets``: the figures (PNG and SVG) and the HTML report built on them.
 - ``metadata``: row counts and previews attached to materialisations.
 
 All statistics live in the plain modules of ``mrc_pipeline``.
