@@ -379,18 +379,31 @@ def catalogue_sentences(assessments: pd.DataFrame) -> list[str]:
     return out
 
 
-def check_sentences(checks: pd.DataFrame) -> list[str]:
-    """The latest outcome of each check (per assessment where checks are per
-    assessment): counts, and each failure by name."""
+WARN = "WARN"
+
+
+def _warned(checks: pd.DataFrame) -> pd.Series:
+    """Checks not passed whose severity is a warning (the rest failed as errors)."""
+    passed = checks["passed"].astype(bool)
+    severity = checks["severity"] if "severity" in checks else pd.Series("", checks.index)
+    return ~passed & (severity == WARN)
+
+
+def check_sentences(checks: pd.DataFrame | None) -> list[str]:
+    """The latest outcome of each check when the report was written (per assessment
+    where checks are per assessment): counts, and each one not passed by name."""
     if checks is None or checks.empty:
         return ["No check outcome is recorded in the Dagster instance."]
     passed = checks["passed"].astype(bool)
-    out = [f"Latest outcome of each check: {len(checks)} evaluated, {int(passed.sum())} "
-           f"passed, {int((~passed).sum())} failed."]
-    for row in checks[~passed].itertuples():
+    warned = _warned(checks)
+    out = [f"Latest outcome of each check when this report was written: {len(checks)} "
+           f"evaluated, {int(passed.sum())} passed, {int((~passed & ~warned).sum())} "
+           f"failed, {int(warned.sum())} raised a warning."]
+    for row, warn in zip(checks[~passed].itertuples(), warned[~passed]):
         where = f" on {row.partition}" if isinstance(row.partition, str) else ""
         detail = f": {row.detail}" if getattr(row, "detail", "") else ""
-        out.append(f"{row.asset} {row.check}{where} failed{detail}.")
+        out.append(f"{row.asset} {row.check}{where} {'warned' if warn else 'failed'}"
+                   f"{detail}.")
     return out
 
 
@@ -707,14 +720,17 @@ def data_quality_section(inputs: ReportInputs) -> Section | None:
     if failed:
         section.blocks.append(Bullets(tuple(failed)))
     if inputs.checks is not None and len(inputs.checks):
-        per_check = (inputs.checks.assign(passed=inputs.checks["passed"].astype(bool))
-                     .groupby(["asset", "check"], sort=True)["passed"]
-                     .agg(evaluated="size", passed="sum").reset_index())
-        per_check["failed"] = per_check["evaluated"] - per_check["passed"]
+        checks = inputs.checks.assign(passed=inputs.checks["passed"].astype(bool),
+                                      warned=_warned(inputs.checks))
+        checks["failed"] = ~checks["passed"] & ~checks["warned"]
+        per_check = checks.groupby(["asset", "check"], sort=True).agg(
+            evaluated=("passed", "size"), passed=("passed", "sum"),
+            failed=("failed", "sum"), warned=("warned", "sum")).reset_index()
         section.blocks.append(table_block(per_check, {"asset": "Asset", "check": "Check",
                                                       "evaluated": "Evaluated",
                                                       "passed": "Passed",
-                                                      "failed": "Failed"},
+                                                      "failed": "Failed",
+                                                      "warned": "Warning"},
                                           "Check outcomes (latest per assessment)"))
     return section if section.blocks else None
 

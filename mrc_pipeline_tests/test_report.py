@@ -185,13 +185,18 @@ def test_unrated_counts_count_blanks_per_variable():
 
 
 def test_check_and_catalogue_sentences():
-    checks = pd.DataFrame({"asset": ["raw_workbook", "raw_workbook", "gaps"],
-                           "check": ["workbook_valid", "workbook_valid", "schema"],
-                           "partition": ["KEN-2023", "UGA-2023", "KEN-2023"],
-                           "passed": [True, False, True], "detail": ["", "3 problems", ""]})
+    # One error-severity failure, one warning, one pass.
+    checks = pd.DataFrame({"asset": ["raw_workbook", "raw_workbook", "assessments"],
+                           "check": ["workbook_valid", "workbook_valid", "ge_ratings_vary"],
+                           "partition": ["KEN-2023", "UGA-2023", None],
+                           "passed": [True, False, False],
+                           "severity": ["ERROR", "ERROR", "WARN"],
+                           "detail": ["", "3 problems", ""]})
     assert report.check_sentences(checks) == [
-        "Latest outcome of each check: 3 evaluated, 2 passed, 1 failed.",
-        "raw_workbook workbook_valid on UGA-2023 failed: 3 problems."]
+        "Latest outcome of each check when this report was written: 3 evaluated, 1 passed,"
+        " 1 failed, 1 raised a warning.",
+        "raw_workbook workbook_valid on UGA-2023 failed: 3 problems.",
+        "assessments ge_ratings_vary warned."]
     assert report.check_sentences(None) == [
         "No check outcome is recorded in the Dagster instance."]
     catalogue = pd.DataFrame({"assessment_id": ["KEN-2023", "UGA-2023"],

@@ -195,11 +195,13 @@ def latest_check_outcomes(context: AssetExecutionContext, page_size: int = 500
                 evaluation = record.event.get_dagster_event().asset_check_evaluation_data
                 rows.append({"asset": key.asset_key.to_user_string(), "check": key.name,
                              "partition": part, "passed": bool(evaluation.passed),
+                             "severity": evaluation.severity.value,
                              "detail": "" if evaluation.passed else _detail(evaluation)})
             if len(page) < page_size or None in seen or registered <= seen:
                 break
             cursor = page[-1].id
-    return pd.DataFrame(rows, columns=["asset", "check", "partition", "passed", "detail"])
+    return pd.DataFrame(rows, columns=["asset", "check", "partition", "passed", "severity",
+                                       "detail"])
 
 
 @asset(group_name=REPORT_GROUP,
