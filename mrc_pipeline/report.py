@@ -68,9 +68,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Image:
+    """An inlined PNG; ``width`` is its display width in CSS pixels (0: natural)."""
+
     caption: str
     alt: str
     data_uri: str
+    width: int = 0
     kind: ClassVar[str] = "image"
 
 
@@ -105,11 +108,28 @@ class ReportInputs:
         png = files.get("png")
         if not png or not Path(png).is_file():
             return None
-        data = base64.b64encode(Path(png).read_bytes()).decode("ascii")
-        return Image(caption, alt, f"data:image/png;base64,{data}")
+        raw = Path(png).read_bytes()
+        data = base64.b64encode(raw).decode("ascii")
+        return Image(caption, alt, f"data:image/png;base64,{data}", _display_width(raw))
 
 
 SectionBuilder = Callable[[ReportInputs], Section | None]
+
+#: CSS pixels per inch.
+CSS_DPI = 96
+
+
+def _display_width(png: bytes) -> int:
+    """A figure's width at its drawn size in CSS pixels: the pixel width of the PNG
+    header scaled by the resolution of its pHYs chunk; 0 (natural size) when either
+    is missing."""
+    at = png.find(b"pHYs", 0, 200)
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24 or at < 0:
+        return 0
+    dots_per_metre = int.from_bytes(png[at + 4:at + 8], "big")
+    if not dots_per_metre:
+        return 0
+    return round(int.from_bytes(png[16:20], "big") * CSS_DPI / (dots_per_metre * 0.0254))
 
 
 # --- sentence helpers ----------------------------------------------------------------

@@ -246,10 +246,15 @@ def test_new_sections_are_one_builder_each(ref, tmp_path):
 
 def test_images_are_inlined_from_the_figure_files(ref, tmp_path):
     png = tmp_path / "f.png"
-    png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    # A PNG header saying 300 pixels wide, and a pHYs chunk saying 5906 dots a metre
+    # (150 dpi): 300 * 96 / (5906 * 0.0254) = 191.99, shown 192 CSS pixels wide.
+    header = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (300).to_bytes(4, "big") + b"\0" * 9
+    phys = b"\0\0\0\tpHYs" + (5906).to_bytes(4, "big") * 2 + b"\x01"
+    png.write_bytes(header + phys)
     inputs = ReportInputs(ref, {}, figures={"figure_a": {"png": str(png)}})
     image = inputs.image("figure_a", "caption", "alt")
-    assert image.data_uri == "data:image/png;base64,iVBORw0KGgpmYWtl"
+    assert image.data_uri.startswith("data:image/png;base64,iVBORw0KGgo")
+    assert image.width == 192
     assert inputs.image("figure_b", "caption", "alt") is None
 
 
