@@ -711,6 +711,82 @@ def published_section(inputs: ReportInputs) -> Section | None:
     return section
 
 
+def audit_report_section(inputs: ReportInputs) -> Section | None:
+    """Verdict on every published figure: reproduced, differs or infeasible, and why."""
+    from mrc_pipeline.audit import audit_section
+
+    table = inputs.table("published_audit")
+    if table is None:
+        return None
+    content = audit_section(table)
+    section = Section("audit", content.title)
+    section.blocks.append(Paragraph(content.sentences[0]))
+    section.blocks.append(Bullets(tuple(content.sentences[1:])))
+    section.blocks.append(table_block(
+        content.counts, {"table": "Table", "figures": "Figures", "reproduced": "Reproduced",
+                         "differs": "Differs", "infeasible": "Infeasible"},
+        "Verdicts per published table"))
+    if len(content.infeasible):
+        section.blocks.append(table_block(
+            content.infeasible, {"table": "Table", "row": "Row", "statistic": "Statistic",
+                                 "published": "Published", "reason": "Why no data can "
+                                 "produce it"},
+            f"The {len(content.infeasible)} published figures proved infeasible",
+            collapsed=True))
+    return section
+
+
+def uncertainty_sentences(intervals: pd.DataFrame, ranks: pd.DataFrame | None) -> list[str]:
+    """Widest sector interval of global maturity, correlation intervals, rank spread."""
+    out: list[str] = []
+    glob = intervals[(intervals["scope"] == "global") & (intervals["statistic"] == "mean")
+                     & (intervals["variable"] == "maturity")]
+    if len(glob):
+        widest = glob.assign(w=glob["ci_high"] - glob["ci_low"]).sort_values(
+            "w", ascending=False, kind="stable").iloc[0]
+        out.append(f"Resampling countries, the least certain sector maturity mean is "
+                   f"{widest['sector']}: {fmt(widest['estimate'])} with a 95% interval of "
+                   f"{fmt(widest['ci_low'])} to {fmt(widest['ci_high'])}.")
+    for row in intervals[intervals["statistic"] == "pearson r"].itertuples():
+        out.append(f"{str(row.variable).capitalize()}: r = "
+                   f"{fmt(row.estimate)}, 95% bootstrap interval {fmt(row.ci_low)} to "
+                   f"{fmt(row.ci_high)} over {int(row.n_countries)} countries.")
+    if ranks is not None and len(ranks):
+        spread = ranks.assign(w=ranks["rank_high"] - ranks["rank_low"])
+        firm = spread[spread["w"] == 0]
+        out.append(f"Of the {len(ranks)} countries, {len(firm)} "
+                   f"{'has' if len(firm) == 1 else 'have'} a 95% rank interval of a "
+                   f"single place; the widest rank interval spans "
+                   f"{int(spread['w'].max()) + 1} places.")
+    return out
+
+
+def uncertainty_section(inputs: ReportInputs) -> Section | None:
+    """Bootstrap intervals for sector and regional means and correlations; rank
+    intervals of the country ordering."""
+    intervals = inputs.table("bootstrap_intervals")
+    if intervals is None:
+        return None
+    ranks = inputs.table("country_rank_intervals")
+    section = Section("uncertainty", "Uncertainty")
+    section.blocks.append(Bullets(tuple(uncertainty_sentences(intervals, ranks))))
+    conventions = intervals["convention"].dropna().unique()
+    section.blocks.append(table_block(
+        intervals, {"statistic": "Statistic", "scope": "Scope", "region": "Region",
+                    "variable": "Variable", "sector": "Sector", "n_countries": "Countries",
+                    "estimate": "Estimate", "ci_low": "95% low", "ci_high": "95% high"},
+        "Bootstrap 95% intervals", note=conventions[0] if len(conventions) else "",
+        collapsed=True))
+    if ranks is not None and len(ranks):
+        section.blocks.append(table_block(
+            ranks, {"country": "Country", "region": "Region", "mean": "Mean",
+                    "mean_low": "Mean low", "mean_high": "Mean high", "rank": "Rank",
+                    "rank_low": "Rank low", "rank_high": "Rank high"},
+            "Rank intervals of the country ordering (Figure 1)",
+            note=str(ranks["convention"].iloc[0])))
+    return section
+
+
 def data_quality_section(inputs: ReportInputs) -> Section | None:
     """Assessment catalogue, check outcomes and blank ratings."""
     section = Section("quality", "Data quality")
@@ -762,6 +838,8 @@ SECTION_BUILDERS: list[SectionBuilder] = [
     regional_section,
     correlations_section,
     published_section,
+    audit_report_section,
+    uncertainty_section,
     data_quality_section,
 ]
 

@@ -193,8 +193,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_export(path: Path, frame: pd.DataFrame) -> Path:
-    """CSV at full precision (repr of floats), written atomically."""
-    data = neutralise_formulas(frame).to_csv(index=False, float_format="%.17g")
+    """CSV at full precision, written atomically."""
+    # Python writes the shortest text that reads back as the same float: full
+    # precision without binary noise (2.09, not 2.0899999999999999).
+    data = neutralise_formulas(frame).to_csv(index=False)
     atomic_write_bytes(Path(path), data.encode("utf-8"))
     return Path(path)
 

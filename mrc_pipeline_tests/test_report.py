@@ -264,3 +264,25 @@ def test_every_builder_copes_without_tables(ref, builder):
     section = builder(ReportInputs(ref, {}))
     if section is not None:
         assert report.render_html([section])
+
+
+def test_uncertainty_sentences_from_hand_built_intervals():
+    # Two global maturity sectors (widths 0.4 and 0.2), one correlation, and three
+    # countries of which one has a single-place rank interval.
+    from mrc_pipeline.report import uncertainty_sentences
+
+    intervals = pd.DataFrame({
+        "statistic": ["mean", "mean", "pearson r"],
+        "scope": ["global", "global", "global"],
+        "variable": ["maturity", "maturity", "maturity vs presence"],
+        "sector": ["Industry", "Criminal Justice", None],
+        "n_countries": [11, 11, 11],
+        "estimate": [1.9, 2.0, 0.3], "ci_low": [1.7, 1.9, 0.1], "ci_high": [2.1, 2.1, 0.5]})
+    ranks = pd.DataFrame({"rank_low": [1, 1, 2], "rank_high": [1, 3, 3]})
+    out = uncertainty_sentences(intervals, ranks)
+    assert out[0] == ("Resampling countries, the least certain sector maturity mean is "
+                      "Industry: 1.90 with a 95% interval of 1.70 to 2.10.")
+    assert out[1] == ("Maturity vs presence: r = 0.30, 95% bootstrap interval 0.10 to 0.50 "
+                      "over 11 countries.")
+    assert out[2] == ("Of the 3 countries, 1 has a 95% rank interval of a single place; "
+                      "the widest rank interval spans 3 places.")

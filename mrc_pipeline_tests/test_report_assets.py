@@ -40,7 +40,8 @@ def test_report_is_self_contained_with_figures_inlined(pipeline_run):
     assert not re.search(r"<(script|link|iframe|object|embed)\b", page)
     assert "url(" not in page and "@import" not in page
     for section in ("Methodology", "Global analysis", "Regional analysis", "Correlations",
-                    "Published versus computed", "Data quality"):
+                    "Published versus computed", "Uncertainty", "Data quality",
+                    "Published figures: reproduced, differing, infeasible"):
         assert f"<h2>{section}</h2>" in page
     # The summary of mrc run points at both.
     rendered = summary.render()
@@ -68,6 +69,11 @@ def test_report_sentences_come_from_the_exported_tables(pipeline_run):
     assert evaluated == per_assessment + others
     assert passed + failed + warned == evaluated and failed == 0
     assert "raw_workbook workbook_valid on" not in page
+    # The audit section states the verdict counts of the exported audit.
+    audit = exported(output, "published_audit")
+    counts = audit["verdict"].value_counts()
+    assert (f"Of the {len(audit)} figures the June 2024 report publishes, "
+            f"{counts['reproduced']} are reproduced") in page
 
 
 def test_figure_metadata_shows_the_figure_in_the_ui(pipeline_run):

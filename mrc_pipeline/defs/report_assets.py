@@ -137,7 +137,8 @@ FIGURE_ASSETS = (
 REPORT_TABLES = (
     "assessments", "maturity_by_sector", "maturity_by_capability", "maturity_by_country",
     "gap_ratings_by_sector", "regional_summary", "correlations", "published_comparison",
-    "capability_ratings", "gaps", "recommendations",
+    "capability_ratings", "gaps", "recommendations", "published_audit",
+    "bootstrap_intervals", "country_rank_intervals",
 )
 _DONE = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
