@@ -203,3 +203,56 @@ def _zoom(ax, rows: pd.DataFrame) -> None:
 def _presence_colour(value: float) -> str:
     level = int(np.clip(np.floor(value + 0.5), 1, 4))
     return PRESENCE_COLOURS[level]
+
+
+#: Quadrant colours: Okabe-Ito for the four rated quadrants, hatched greys for the
+#: unrated ones.
+QUADRANT_STYLE = {
+    "act now": ("#009E73", ""), "build presence": ("#56B4E9", ""),
+    "advocate": ("#E69F00", ""), "monitor": ("#CC79A7", ""),
+    "unrated: priority missing": ("#bdbdbd", "//"),
+    "unrated: no recommendation addresses the gap": ("#969696", "xx"),
+    "unrated: realistic change missing": ("#d9d9d9", ".."),
+    "unrated: presence missing": ("#737373", "\\\\"),
+}
+
+
+def quadrant_figure(quadrants: pd.DataFrame, ref: Reference, k: int) -> Figure:
+    """Number of gaps per quadrant, stacked, one bar for all regions and one per
+    region; cells from fewer than ``k`` countries are absent from the table and so
+    from the bars.
+
+    ``quadrants`` is the public ``gap_quadrants``: scope, region, quadrant, n_gaps.
+    """
+    regions = ref.regions.set_index("region")["region_name"].to_dict()
+    bars = [("global", "", "All regions")]
+    bars += [("region", r, name) for r, name in regions.items()
+             if r in set(quadrants["region"].dropna())]
+    fig = new_figure(9.5, 2.2 + 0.55 * len(bars))
+    ax = fig.subplots()
+    table = quadrants.assign(_r=quadrants["region"].fillna(""))
+    longest = max([table[(table["scope"] == s) & (table["_r"] == r)]["n_gaps"].sum()
+                   for s, r, _ in bars] + [1])
+    used = []
+    for y, (scope, region, _) in enumerate(bars):
+        rows = table[(table["scope"] == scope) & (table["_r"] == region)]
+        counts = dict(zip(rows["quadrant"], rows["n_gaps"]))
+        left = 0
+        for quadrant, (colour, hatch) in QUADRANT_STYLE.items():
+            width = counts.get(quadrant, 0)
+            if not width:
+                continue
+            ax.barh(y, width, left=left, color=colour, hatch=hatch, edgecolor="white",
+                    label=quadrant if quadrant not in used else None)
+            used.append(quadrant)
+            if width >= 0.025 * longest:
+                ax.text(left + width / 2, y, str(int(width)), ha="center", va="center",
+                        fontsize=7)
+            left += width
+    ax.set_yticks(range(len(bars)), [b[2] for b in bars], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Number of gaps", fontsize=8)
+    ax.set_title(f"Gaps per quadrant, all regions and by region\n(cells from fewer than "
+                 f"{k} countries left out)", fontsize=10)
+    fig.legend(loc="outside lower center", fontsize=7, ncols=3)
+    return fig
