@@ -14,7 +14,13 @@ from mrc_pipeline.reference import DEFAULT_DATA_DIR
 def _run(args: argparse.Namespace) -> int:
     from mrc_pipeline.defs.runner import run_pipeline
 
-    summary = run_pipeline(Path(args.data), Path(args.output), Path(args.dagster_home))
+    if args.k is not None and not args.public:
+        build_parser().error("--k applies only with --public")
+    if args.k is not None and args.k < 2:
+        build_parser().error(f"--k {args.k}: a published figure must cover at least 2 "
+                             "countries")
+    summary = run_pipeline(Path(args.data), Path(args.output), Path(args.dagster_home),
+                           public=args.public, k=2 if args.k is None else args.k)
     print(summary.render())
     return 0 if summary.aggregate_ok else 1
 
@@ -68,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", default="output", help="output folder (default: output)")
     run.add_argument("--dagster-home", default=None,
                      help="Dagster instance folder (default: $DAGSTER_HOME, else .dagster)")
+    run.add_argument("--public", action="store_true",
+                     help="also write the public set to <output>/public: aggregates over "
+                          "at least k countries, no country named")
+    run.add_argument("--k", type=int, default=None,
+                     help="with --public: smallest number of countries behind a "
+                          "published figure (default 2)")
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check workbooks without running the pipeline: "
                          "one line per problem; exit status 1 when any error")

@@ -17,6 +17,8 @@ from mrc_pipeline.defs import (
     aggregate_assets,
     assessment_assets,
     audit_assets,
+    priority_assets,
+    public_assets,
     quality_checks,
     report_assets,
 )
@@ -29,9 +31,10 @@ from mrc_pipeline.defs.resources import (
 )
 
 #: Modules whose assets make up the graph; a new module of assets is added here.
-ASSET_MODULES = [assessment_assets, aggregate_assets, audit_assets, report_assets]
+ASSET_MODULES = [assessment_assets, aggregate_assets, audit_assets, report_assets,
+                 priority_assets, public_assets]
 #: Modules of asset checks defined apart from their assets.
-CHECK_MODULES = [quality_checks]
+CHECK_MODULES = [quality_checks, public_assets]
 
 ASSESSMENT_JOB = "assessment_job"
 AGGREGATE_JOB = "aggregate_job"

@@ -97,6 +97,18 @@ class PriorityRules:
             raise ValueError(f"score weights must be non-negative and not all 0, got "
                              f"{weights}")
 
+    @classmethod
+    def of_table(cls, frame: pd.DataFrame) -> PriorityRules:
+        """The thresholds and change rule a ``gap_priorities`` table was built with
+        (weights are not stored in columns and take their defaults)."""
+        if frame.empty:
+            return cls()
+        row = frame.iloc[0]
+        return cls(urgent_priority=int(row["urgent_at"]),
+                   changeable_change=int(row["changeable_at"]),
+                   present_presence=int(row["present_at"]),
+                   change_rule=str(row["change_rule"]))
+
     @property
     def weights(self) -> dict[str, float]:
         return {"priority": self.priority_weight, "change": self.change_weight,
@@ -185,7 +197,8 @@ GAP_PRIORITY_COLUMNS = [
     "assessment_id", "iso3", "country", "region", "rank", "quadrant", "score",
     "gap_id", "sector", "capability_no", "description", "priority", "presence",
     "realistic_change", "n_recommendations", "n_recommendations_rated",
-    "recommendation_ids", "rule"]
+    "recommendation_ids", "urgent_at", "changeable_at", "present_at", "change_rule",
+    "rule"]
 
 
 def gap_priorities(gaps: pd.DataFrame, recommendations: pd.DataFrame,
@@ -211,7 +224,9 @@ def gap_priorities(gaps: pd.DataFrame, recommendations: pd.DataFrame,
     score = gap_score(out, rules, ref)
     out["score"] = score.where(out["quadrant"].isin(RATED_QUADRANTS))
     out["rank"] = rank_gaps(out)
-    out["rule"] = rules.describe()
+    out = out.assign(urgent_at=rules.urgent_priority, changeable_at=rules.changeable_change,
+                     present_at=rules.present_presence, change_rule=rules.change_rule,
+                     rule=rules.describe())
     out = aggregate.with_country(out, assessments)
     out = out.sort_values(["assessment_id", "rank", "gap_id"], na_position="last",
                           kind="stable").reset_index(drop=True)

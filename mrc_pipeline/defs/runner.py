@@ -92,7 +92,7 @@ class RunSummary:
         lines += [f"tables:  {out / 'tables'} (Delta Lake, versioned)",
                   f"exports: {out / 'exports'}"]
         for name, label in (("figures", "figures"), ("report.html", "report"),
-                            ("quality", "quality")):
+                            ("quality", "quality"), ("public", "public")):
             if (out / name).exists():
                 lines.append(f"{label + ':':8} {out / name}")
         return "\n".join(lines)
@@ -127,8 +127,15 @@ def _checks_of(result, partition: str | None) -> list[CheckOutcome]:
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path) -> RunSummary:
-    """Materialise every asset on the workbooks in ``data_dir/assessments``."""
+def public_run_config(k: int = 2) -> dict:
+    """Run config of the aggregate job that writes the public set too."""
+    return {"ops": {"public_release": {"config": {"enabled": True, "k": k}}}}
+
+
+def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
+                 public: bool = False, k: int = 2) -> RunSummary:
+    """Materialise every asset on the workbooks in ``data_dir/assessments``; with
+    ``public``, also the public set of aggregates over at least ``k`` countries."""
     instance = prepare_instance(dagster_home)
     defs = build_definitions(str(data_dir), str(output_dir))
     summary = RunSummary(Path(output_dir))
@@ -148,8 +155,9 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path) -> RunSum
             summary.loaded.append(aid)
         else:
             summary.failed[aid] = errors or ["the run failed; see the Dagster run log"]
+    agg_config = {**QUIET, **public_run_config(k)} if public else QUIET
     agg = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
-        instance=instance, run_config=QUIET, raise_on_error=False)
+        instance=instance, run_config=agg_config, raise_on_error=False)
     summary.aggregate_ok = agg.success
     for event in agg.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
