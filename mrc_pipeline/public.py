@@ -18,7 +18,8 @@ Suppression, stated in ``suppression_notes`` (which names groups, never countrie
 
 :func:`scan_public` reads every file of the folder (CSV, XLSX parts, HTML with its
 inlined images, SVG text, PNG text chunks, any other file as text, and every file
-name) for a country name (English or Spanish, whole words, any case) or an ISO3 code
+name) for a country name (English or Spanish, any case, as a word or the start of one,
+so "Kenyan" is a hit and "Kenya" inside another word is not) or an ISO3 code
 of the data (whole upper-case tokens, so "COL" in "COLOUR" or "col" in HTML is not a
 hit), and checks that every table's ``n_countries`` is at least ``k``.
 """
@@ -36,6 +37,7 @@ import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -460,11 +462,12 @@ class DisclosureTerms:
         hits += [("country name", m.group(0)) for m in self._names.finditer(text)]
         return hits
 
-    @property
+    @cached_property
     def _names(self) -> re.Pattern:
         alternatives = sorted(self.names, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, n.split())) for n in alternatives)
-        return re.compile(rf"(?<![^\W\d_])(?:{body})(?![^\W\d_])", re.IGNORECASE)
+        # A name may start a longer word ("Kenyan"), never end one.
+        return re.compile(rf"(?<![^\W\d_])(?:{body})", re.IGNORECASE)
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")

@@ -30,11 +30,12 @@ def shipped(ref) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory):
-    """``mrc run`` on the shipped data into a temporary output folder and instance."""
+    """``mrc run --public`` on the shipped data into a temporary output folder and
+    instance (the internal outputs are those of a run without ``--public``)."""
     from mrc_pipeline.defs.runner import run_pipeline
 
     base = tmp_path_factory.mktemp("run")
-    summary = run_pipeline(DEFAULT_DATA_DIR, base / "output", base / "dagster")
+    summary = run_pipeline(DEFAULT_DATA_DIR, base / "output", base / "dagster", public=True)
     return summary, base / "output"
 
 

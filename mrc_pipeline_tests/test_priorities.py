@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from mrc_pipeline import priorities as P
+from mrc_pipeline import priority_figures as F
 from mrc_pipeline.priorities import PriorityRules
 
 INFO = pd.DataFrame({"assessment_id": ["AAA-2023", "BBB-2023"], "iso3": ["KEN", "UGA"],
@@ -187,3 +188,87 @@ def test_sector_priorities_follow_the_sector_conventions(ref, shipped):
                           & (cells.sector == PLG)]["mean"]
     assert reg.loc[PLG, "priority_mean"] == pytest.approx(country_means.mean())
     assert reg.loc[PLG, "priority_countries"] == 2
+
+
+# --- figure ---------------------------------------------------------------------------
+
+
+def test_gap_figure_panels_points_and_jitter(ref):
+    frame = P.gap_priorities(gaps(), recs(), INFO, ref)
+    fig = F.gap_priority_figure(
+        frame, PriorityRules(), ref, seed=3)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    # One region (Africa) in the frame: one panel.
+    assert len(axes) == 1 and axes[0].get_title().startswith("Africa")
+    # Plotted: gaps with priority and change, i.e. G1-G4, G7 and BBB's G1 (6); G7 is
+    # drawn as "presence not rated". Not plotted: G5, G6, G8 (3).
+    assert "6 gaps plotted; 3 without" in axes[0].get_title()
+    offsets = [c.get_offsets() for c in axes[0].collections]
+    points = [p for block in offsets for p in block]
+    assert len(points) == 6 and len(offsets[1]) == 1
+    # Jitter stays within 0.18 of the integer ratings, and is the same for a seed.
+    xs = sorted(round(float(x), 6) for x, _ in points)
+    assert all(abs(x - round(x)) <= 0.18 for x in xs)
+    again = F.gap_priority_figure(
+        frame, PriorityRules(), ref, seed=3)
+    again_xs = sorted(round(float(x), 6) for ax in again.axes if ax.get_title()
+                      for c in ax.collections for x, _ in c.get_offsets())
+    assert xs == again_xs
+    assert axes[0].get_ylabel() == "Gap priority"
+    assert "Realistic change (max" in axes[0].get_xlabel()
+
+
+# --- Dagster level ----------------------------------------------------------------------
+
+
+def test_asset_takes_its_rules_from_config(ref, tmp_path):
+    from dagster import build_asset_context
+
+    from mrc_pipeline.defs.priority_assets import PriorityConfig, gap_priorities
+    from mrc_pipeline.defs.resources import MrcPaths
+
+    paths = MrcPaths(data_dir=str(ref.data_dir), output_dir=str(tmp_path))
+    info = INFO.assign(source_sha256="0" * 64)
+    # At urgent_priority 5 only G1 and G3 (priority 5) and G6 stay urgent; G2 (4)
+    # becomes monitor.
+    out = gap_priorities(build_asset_context(), config=PriorityConfig(urgent_priority=5),
+                         paths=paths, assessment_info=info, gaps=gaps(),
+                         recommendations=recs()).value
+    quadrant = by_gap(out).quadrant
+    assert quadrant["G2"] == P.MONITOR and quadrant["G1"] == P.ACT_NOW
+    assert (out.urgent_at == 5).all() and "priority >= 5" in out.rule.iloc[0]
+    assert PriorityRules.of_table(out) == PriorityRules(urgent_priority=5)
+
+
+def test_pipeline_writes_priorities_and_figure(pipeline_run, shipped):
+    from mrc_pipeline_tests.conftest import exported
+
+    _, output = pipeline_run
+    gp = exported(output, "gap_priorities")
+    assert len(gp) == len(shipped["gaps"]) == 212
+    assert set(P.GAP_PRIORITY_COLUMNS) <= set(gp.columns)
+    # Every gap without a priority is reported as such, never ranked or scored.
+    unrated = gp[gp.priority.isna()]
+    assert (unrated.quadrant == P.UNRATED_PRIORITY).all()
+    assert unrated["rank"].isna().all() and unrated["score"].isna().all()
+    # Ranks run 1..n without gaps within each assessment.
+    for _, group in gp.dropna(subset=["rank"]).groupby("assessment_id"):
+        assert sorted(group["rank"].astype(int)) == list(range(1, len(group) + 1))
+    sp = exported(output, "sector_priorities")
+    assert len(sp) == 24 and {"priority_rank", "presence_rank", "change_rank",
+                              "convention"} <= set(sp.columns)
+    for ext in ("png", "svg"):
+        assert (output / "figures" / f"gap_priorities.{ext}").stat().st_size > 10_000
+
+
+def test_where_intervention_is_most_effective_as_in_the_report(pipeline_run):
+    """The report's paragraph: 'With current presence, it would be more effective to
+    intervene in Policy, Legislation and Governance, Research and Data, and Criminal
+    Justice'; 'change is most feasible in Policy, Legislation and Governance, Victim
+    Support, and Research and Data' (global, pooled)."""
+    from mrc_pipeline_tests.conftest import exported
+
+    _, output = pipeline_run
+    sp = exported(output, "sector_priorities")
+    assert P.top_sectors(sp, "presence") == [PLG, "Research and Data", CJ]
+    assert P.top_sectors(sp, "change") == [PLG, "Victim Support", "Research and Data"]
