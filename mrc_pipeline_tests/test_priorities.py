@@ -272,3 +272,40 @@ def test_where_intervention_is_most_effective_as_in_the_report(pipeline_run):
     sp = exported(output, "sector_priorities")
     assert P.top_sectors(sp, "presence") == [PLG, "Research and Data", CJ]
     assert P.top_sectors(sp, "change") == [PLG, "Victim Support", "Research and Data"]
+
+
+# --- generated sentences ----------------------------------------------------------------
+
+
+def test_assessment_sentence_follows_the_ratings(ref):
+    from mrc_pipeline.priority_text import assessment_sentences
+
+    text = assessment_sentences(P.gap_priorities(gaps(), recs(), INFO, ref), ref)[0]
+    # AAA: G1, G2, G3 first, in rank order; 1 of each rated quadrant; 4 not ranked.
+    assert text.startswith("Kenya (AAA-2023): first G1")
+    assert text.index("G1") < text.index("G2") < text.index("G3")
+    assert "G4" not in text
+    assert "1 act now, 1 build presence, 1 advocate and 1 monitor" in text
+    assert "4 are not ranked (1 priority missing, 1 no recommendation" in text
+    # Raising G2's presence to 4 makes it a second "act now" gap: the sentence changes.
+    changed = gaps()
+    changed.loc[1, "presence"] = 4
+    after = assessment_sentences(P.gap_priorities(changed, recs(), INFO, ref), ref)[0]
+    assert "2 act now, 1 advocate and 1 monitor" in after
+    assert "(Policy Legislation and Governance; act now: priority 4 harmful" in after
+
+
+def test_sector_sentence_names_the_leaders(ref):
+    from mrc_pipeline.priority_text import sector_sentence
+
+    wide = pd.DataFrame({
+        "scope": ["global"] * 2, "region": [None] * 2, "sector": [PLG, CJ],
+        "priority_mean": [3.5, 4.0], "priority_rank": pd.array([2, 1], dtype="Int64"),
+        "presence_mean": [2.0, math.nan],
+        "presence_rank": pd.array([1, None], dtype="Int64"),
+        "change_mean": [math.nan, math.nan],
+        "change_rank": pd.array([None, None], dtype="Int64")})
+    text = sector_sentence(wide, "global", None, "All regions")
+    # Priority: CJ (4.00) before PLG (3.50); presence only PLG; change has no ratings.
+    assert text == ("All regions: gap priority is highest in Criminal Justice (4.00) and "
+                    f"{PLG} (3.50); presence is highest in {PLG} (2.00).")
