@@ -126,9 +126,8 @@ class Suppressor:
     def primary(self, frame: pd.DataFrame, table: str, group: list[str]) -> pd.Series:
         """Mask of rows from fewer than k countries (noted)."""
         mask = (frame[COUNT].astype(int) < self.k).astype(bool)
-        self._note(frame[mask], table, group, f"fewer than {self.k} countries")
+        self.note(frame[mask], table, group, f"fewer than {self.k} countries")
         return mask
-
 
     def secondary(self, parent: pd.DataFrame, parent_mask: pd.Series, child: pd.DataFrame,
                   child_mask: pd.Series, key: list[str], table: str,
@@ -145,11 +144,11 @@ class Suppressor:
         covered = pd.Series([len(union.get(k, frozenset())) for k in _keys(parent, key)],
                             index=parent.index)
         extra = ((covered > 0) & (covered < self.k) & ~parent_mask).astype(bool)
-        self._note(parent[extra], table, group,
+        self.note(parent[extra], table, group,
                    "would reveal a suppressed group by subtraction")
         return parent_mask | extra
 
-    def _note(self, rows: pd.DataFrame, table: str, group: list[str], reason: str) -> None:
+    def note(self, rows: pd.DataFrame, table: str, group: list[str], reason: str) -> None:
         for values in rows[group].to_dict(orient="records"):
             described = ", ".join(f"{c}={v}" for c, v in values.items()
                                   if v is not None and v == v)
@@ -262,7 +261,7 @@ def sector_tables(gaps: pd.DataFrame, recommendations: pd.DataFrame, cells: pd.D
     priorities = ranked[["scope", "region", "variable", "sector", "n", COUNT, "mean",
                          "rank", "convention"]]
     # The same rows are left out of both tables; note them once for each.
-    s._note(long[mask], "sector_priorities", group, f"fewer than {s.k} countries")
+    s.note(long[mask], "sector_priorities", group, f"fewer than {s.k} countries")
     return ratings, priorities.reset_index(drop=True)
 
 
