@@ -263,28 +263,40 @@ def test_xlsx_parts_are_scanned_not_only_cells(ref, tmp_path):
     assert [f.detail for f in findings] == ["Ecuador", "Ecuador"]  # creator, modifier
 
 
-def test_internal_outputs_same_as_without_public(pipeline_run, tmp_path):
-    """The aggregates rerun without --public on a copy of the per-assessment store
-    write byte-identical internal exports and no public folder."""
-    from dagster import DagsterInstance
+def test_public_mode_leaves_internal_outputs_alone(pipeline_run, shipped, ref, tmp_path):
+    """The public asset, run on a copy of a whole output folder, adds public/ and
+    changes no other file; no other asset reads the public switch."""
+    from dagster import build_asset_context
 
-    from mrc_pipeline.definitions import AGGREGATE_JOB, build_definitions
-    from mrc_pipeline.defs.partitions import ASSESSMENTS_PARTITION
-    from mrc_pipeline.defs.runner import QUIET, prepare_instance
-    from mrc_pipeline.reference import DEFAULT_DATA_DIR
+    from mrc_pipeline.defs.public_assets import PublicConfig, public_release
+    from mrc_pipeline.defs.resources import MrcPaths
 
-    summary, output = pipeline_run
+    _, output = pipeline_run
     copy = tmp_path / "output"
-    shutil.copytree(output / "store", copy / "store")
-    instance: DagsterInstance = prepare_instance(tmp_path / "dagster")
-    instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, summary.loaded)
-    defs = build_definitions(str(DEFAULT_DATA_DIR), str(copy))
-    result = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
-        instance=instance, run_config=QUIET)
-    assert result.success
-    assert not (copy / "public").exists()
-    exports = sorted(p.name for p in (output / "exports").glob("*.csv"))
-    assert exports == sorted(p.name for p in (copy / "exports").glob("*.csv"))
-    for name in exports:
-        assert (copy / "exports" / name).read_bytes() == (
-            output / "exports" / name).read_bytes(), name
+    shutil.copytree(output, copy, ignore=shutil.ignore_patterns("public"))
+
+    def files():
+        return {p.relative_to(copy).as_posix(): p.read_bytes()
+                for p in copy.rglob("*") if p.is_file()}
+
+    before = files()
+    tables = {k: shipped[k] for k in ("capability_ratings", "gaps", "recommendations")}
+    cells = aggregate.country_sector_means(tables, shipped["info"])
+    gp = P.gap_priorities(shipped["gaps"], shipped["recommendations"], shipped["info"], ref)
+    results = list(public_release(
+        build_asset_context(), config=PublicConfig(enabled=True, k=3),
+        paths=MrcPaths(data_dir=str(ref.data_dir), output_dir=str(copy)),
+        assessment_info=shipped["info"], country_sector_means=cells, gap_priorities=gp,
+        **tables))
+    assert len(results) == 1 and results[0].value.k == 3
+    after = files()
+    assert {k: v for k, v in after.items() if not k.startswith("public/")} == before
+    assert "public/exports/coverage.csv" in after
+    # Switched off, the asset writes nothing and yields no output.
+    shutil.rmtree(copy / "public")
+    assert list(public_release(
+        build_asset_context(), config=PublicConfig(),
+        paths=MrcPaths(data_dir=str(ref.data_dir), output_dir=str(copy)),
+        assessment_info=shipped["info"], country_sector_means=cells, gap_priorities=gp,
+        **tables)) == []
+    assert files() == before
