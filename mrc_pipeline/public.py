@@ -52,7 +52,7 @@ from mrc_pipeline.priorities import (
     sector_means_long,
 )
 from mrc_pipeline.reference import Reference
-from mrc_pipeline.store import atomic_write_bytes, write_export
+from mrc_pipeline.store import atomic_write_bytes, write_export, write_xlsx_export
 
 log = logging.getLogger("mrc_pipeline")
 
@@ -363,24 +363,9 @@ With few countries behind a figure, its mean and SD can still narrow down the
 values behind it (two values are fully determined by their mean and SD): raise k
 for stronger protection.
 
-exports/   one CSV per table (full precision) and public_tables.xlsx with all of them
+exports/   each table as CSV (full precision) and XLSX
 figures/   PNG and SVG figures drawn from the published rows only
 """
-
-
-def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """One workbook, a sheet per table, text that a spreadsheet would run neutralised."""
-    from mrc_pipeline.store import neutralise_formulas
-
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            clean = neutralise_formulas(frame).astype(object)
-            clean = clean.where(clean.notna(), None)
-            clean.to_excel(writer, sheet_name=name[:31], index=False)
-        writer.book.properties.creator = "mrc-pipeline"
-        writer.book.properties.lastModifiedBy = "mrc-pipeline"
-    return buffer.getvalue()
 
 
 def write_release(release: PublicRelease, output_dir: Path, ref: Reference,
@@ -394,11 +379,9 @@ def write_release(release: PublicRelease, output_dir: Path, ref: Reference,
     staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".public-new-"))
     try:
         exports = staging / "exports"
-        for name, frame in release.tables.items():
+        for name, frame in {**release.tables, NOTES: release.notes}.items():
             write_export(exports / f"{name}.csv", frame)
-        write_export(exports / f"{NOTES}.csv", release.notes)
-        sheets = {**release.tables, NOTES: release.notes}
-        atomic_write_bytes(exports / "public_tables.xlsx", excel_bytes(sheets))
+            write_xlsx_export(exports / f"{name}.xlsx", frame, name)
         folder = staging / "figures"
         figures.save_figure(figures.sector_priority_figure(
             release.tables["sector_priorities"], priority_rules, ref, release.k),
