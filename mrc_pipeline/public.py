@@ -30,6 +30,7 @@ import base64
 import html
 import io
 import logging
+import os
 import re
 import shutil
 import struct
@@ -363,16 +364,44 @@ With few countries behind a figure, its mean and SD can still narrow down the
 values behind it (two values are fully determined by their mean and SD): raise k
 for stronger protection.
 
-exports/   each table as CSV (full precision) and XLSX
-figures/   PNG and SVG figures drawn from the published rows only
+exports/     each table as CSV (full precision) and XLSX
+figures/     PNG and SVG figures drawn from the published rows only
+report.html  the report's public edition, built from these tables and figures
 """
 
 
+def draw_figures(release: PublicRelease, ref: Reference, priority_rules: PriorityRules,
+                 folder: Path) -> dict[str, dict[str, Path]]:
+    """The public figures, each drawn from public tables only: name -> written files."""
+    from mrc_pipeline import figures
+    from mrc_pipeline import priority_figures as pf
+
+    t = release.tables
+    regional = not t["regional_summary"].empty
+    specs = [
+        ("gap_analysis", True,
+         lambda: figures.gap_analysis_figure(t["gap_ratings_by_sector"], ref)),
+        ("regional_maturity_change", regional, lambda: figures.regional_figure(
+            t["regional_summary"], ref, ("maturity", "change"))),
+        ("regional_priority_presence", regional, lambda: figures.regional_figure(
+            t["regional_summary"], ref, ("priority", "presence"))),
+        ("heatmap_region_sector", regional,
+         lambda: figures.region_sector_heatmap(t["regional_summary"], ref)),
+        ("sector_priorities", True, lambda: pf.sector_priority_figure(
+            t["sector_priorities"], priority_rules, ref, release.k)),
+        ("gap_quadrants", True,
+         lambda: pf.quadrant_figure(t["gap_quadrants"], ref, release.k)),
+    ]
+    return {name: pf.save_figure(draw(), folder, name)
+            for name, wanted, draw in specs if wanted}
+
+
 def write_release(release: PublicRelease, output_dir: Path, ref: Reference,
-                  priority_rules: PriorityRules = PriorityRules()) -> Path:
-    """Write the release to ``<output_dir>/public`` in one swap (readers see the old
-    set or the new, never a mix) and return that folder."""
-    from mrc_pipeline import priority_figures as figures
+                  priority_rules: PriorityRules = PriorityRules(),
+                  provenance: dict[str, str] | None = None) -> Path:
+    """Write the release (tables, figures, report) to ``<output_dir>/public`` in one
+    swap (readers see the old set or the new, never a mix) and return that folder."""
+    from mrc_pipeline.public_report import render_public_report
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -382,14 +411,13 @@ def write_release(release: PublicRelease, output_dir: Path, ref: Reference,
         for name, frame in {**release.tables, NOTES: release.notes}.items():
             write_export(exports / f"{name}.csv", frame)
             write_xlsx_export(exports / f"{name}.xlsx", frame, name)
-        folder = staging / "figures"
-        figures.save_figure(figures.sector_priority_figure(
-            release.tables["sector_priorities"], priority_rules, ref, release.k),
-            folder, "sector_priorities")
-        figures.save_figure(figures.quadrant_figure(
-            release.tables["gap_quadrants"], ref, release.k), folder, "gap_quadrants")
+        drawn = draw_figures(release, ref, priority_rules, staging / "figures")
+        html = render_public_report(release, ref, drawn, provenance)
+        atomic_write_bytes(staging / "report.html", html.encode("utf-8"))
         atomic_write_bytes(staging / "README.txt", README.format(k=release.k).encode())
-        staging.chmod(0o755)
+        mask = os.umask(0)
+        os.umask(mask)
+        staging.chmod(0o777 & ~mask)
         target = output_dir / "public"
         old = None
         if target.exists():
@@ -402,7 +430,7 @@ def write_release(release: PublicRelease, output_dir: Path, ref: Reference,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     log.info(f"Wrote the public set to {target}: {len(release.tables)} tables, "
-             f"{len(release.notes)} suppression notes, 2 figures")
+             f"{len(release.notes)} suppression notes, {len(drawn)} figures, report.html")
     return target
 
 
@@ -557,10 +585,10 @@ def _scan_html(path: str, text: str, terms: DisclosureTerms, k: int) -> list[Fin
     parser.feed(rest)
     for n, rows in enumerate(parser.tables):
         header = rows[0] if rows else []
-        if COUNT in header and len(rows) > 1:
-            width = len(header)
-            body = [r + [""] * (width - len(r)) for r in rows[1:]]
-            frame = pd.DataFrame([r[:width] for r in body], columns=header)
+        counted = [i for i, h in enumerate(header) if h.lower() in (COUNT, "countries")]
+        if counted and len(rows) > 1:
+            values = [row[counted[0]] if len(row) > counted[0] else "" for row in rows[1:]]
+            frame = pd.DataFrame({COUNT: values})
             found += table_findings(path, f"HTML table {n + 1}", frame, k)
     return found
 

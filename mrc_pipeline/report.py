@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader
 
 from mrc_pipeline import aggregate
 from mrc_pipeline.display import MISSING, fmt, format_p, is_missing
+from mrc_pipeline.priority_report import priorities_section
 from mrc_pipeline.reference import VARIABLE_NAMES, VARIABLES, Reference
 from mrc_pipeline.stats import SD_CONVENTION
 from mrc_pipeline.store import atomic_write_bytes
@@ -837,6 +838,7 @@ SECTION_BUILDERS: list[SectionBuilder] = [
     global_section,
     regional_section,
     correlations_section,
+    priorities_section,
     published_section,
     audit_report_section,
     uncertainty_section,

@@ -261,6 +261,25 @@ def test_pipeline_writes_priorities_and_figure(pipeline_run, shipped):
         assert (output / "figures" / f"gap_priorities.{ext}").stat().st_size > 10_000
 
 
+def test_report_has_the_prioritisation_section(pipeline_run, ref):
+    import html as html_lib
+
+    from mrc_pipeline.priority_text import assessment_sentences, sector_sentence
+    from mrc_pipeline_tests.conftest import exported
+
+    _, output = pipeline_run
+    page = (output / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Prioritisation</h2>" in page
+    gp = exported(output, "gap_priorities")
+    sentences = assessment_sentences(gp, ref)
+    assert len(sentences) == 11
+    for sentence in sentences:
+        assert html_lib.escape(sentence) in page
+    sp = exported(output, "sector_priorities")
+    assert html_lib.escape(sector_sentence(sp, "global", None,
+                                           "All regions (pooled ratings)")) in page
+
+
 def test_where_intervention_is_most_effective_as_in_the_report(pipeline_run):
     """The report's paragraph: 'With current presence, it would be more effective to
     intervene in Policy, Legislation and Governance, Research and Data, and Criminal

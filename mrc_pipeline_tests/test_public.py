@@ -165,15 +165,28 @@ def test_shipped_public_set_passes_the_scan(pipeline_run, ref, shipped):
         assert f"exports/{name}.csv" in files
     assert {"exports/coverage.xlsx", "exports/suppression_notes.csv",
             "figures/sector_priorities.png", "figures/sector_priorities.svg",
-            "figures/gap_quadrants.png", "figures/gap_quadrants.svg"} <= files
+            "figures/gap_quadrants.png", "figures/gap_quadrants.svg",
+            "report.html", "README.txt"} <= files
     terms = DisclosureTerms.from_data(ref, shipped["info"]["assessment_id"].tolist())
     assert public.scan_public(folder, terms, 2) == []
     # The run's own blocking check ran and passed.
     checks = {c.check: c.passed for c in summary.checks if c.partition is None}
     assert checks["no_disclosure"] is True
-    # matplotlib's own PNG metadata is there and names no country.
-    keys = dict(public.png_text((folder / "figures/gap_quadrants.png").read_bytes()))
-    assert "Software" in keys
+    # The figures' SVG keeps its text: the scan reads the labels themselves.
+    assert "<text" in (folder / "figures/gap_quadrants.svg").read_text()
+
+
+def test_public_report_is_built_from_aggregates(pipeline_run):
+    _, output = pipeline_run
+    page = (output / "public" / "report.html").read_text(encoding="utf-8")
+    for section in ("About this edition", "Global analysis", "Regional analysis",
+                    "Correlations", "Prioritisation"):
+        assert f"<h2>{section}</h2>" in page
+    # Every public figure inlined, nothing loaded from elsewhere; no internal section.
+    figures = list((output / "public" / "figures").glob("*.png"))
+    assert page.count('<img src="data:image/png;base64,') == len(figures) == 6
+    assert "Top gaps per assessment" not in page and "Data quality" not in page
+    assert "The analysis covers 11 countries (11 assessments)" in page
 
 
 def test_shipped_public_set_at_k_2(pipeline_run):

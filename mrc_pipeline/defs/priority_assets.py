@@ -1,22 +1,13 @@
 """Prioritisation assets: gaps ranked per assessment, sectors ranked per region and
 globally, and the figure of gap priority against realistic change."""
 
-import base64
-import io
-
 import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    Config,
-    MaterializeResult,
-    MetadataValue,
-    Output,
-    asset,
-)
+from dagster import AssetExecutionContext, Config, Output, asset
 from pydantic import Field
 
 from mrc_pipeline import priorities, priority_figures
 from mrc_pipeline.defs.aggregate_assets import GROUP, _output
+from mrc_pipeline.defs.report_assets import FIGURES_GROUP, JITTER_SEED, _publish
 from mrc_pipeline.defs.resources import MrcPaths
 from mrc_pipeline.priorities import PriorityRules
 
@@ -79,27 +70,15 @@ def sector_priorities(paths: MrcPaths, assessment_info: pd.DataFrame, gaps: pd.D
     return _output(out, assessment_info, **leaders)
 
 
-def png_preview(fig, dpi: int = 60) -> MetadataValue:
-    """A small inline PNG of the figure for the Dagster UI."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return MetadataValue.md(f"![figure](data:image/png;base64,{data})")
-
-
-@asset(group_name=GROUP)
-def gap_priorities_figure(context: AssetExecutionContext, paths: MrcPaths,
-                          gap_priorities: pd.DataFrame) -> MaterializeResult:
-    """Figure: gap priority against realistic change, one point per gap, coloured by
-    presence, one panel per region (PNG and SVG in <output>/figures)."""
+@asset(group_name=FIGURES_GROUP)
+def figure_gap_priorities(context: AssetExecutionContext, paths: MrcPaths,
+                          gap_priorities: pd.DataFrame) -> Output:
+    """Gap priority against realistic change, one point per gap, coloured by presence,
+    one panel per region."""
     rules = PriorityRules.of_table(gap_priorities)
-    fig = priority_figures.gap_priority_figure(gap_priorities, rules, paths.reference())
-    written = priority_figures.save_figure(fig, paths.output / "figures", FIGURE)
+    fig = priority_figures.gap_priority_figure(gap_priorities, rules, paths.reference(),
+                                               seed=JITTER_SEED)
     plotted = int(gap_priorities[["priority", "realistic_change"]].notna().all(
         axis=1).sum())
     context.log.info(f"Plotted {plotted} of {len(gap_priorities)} gaps")
-    return MaterializeResult(metadata={
-        "png": MetadataValue.path(str(written["png"])),
-        "svg": MetadataValue.path(str(written["svg"])),
-        "gaps_plotted": plotted, "gaps": len(gap_priorities),
-        "preview": png_preview(fig)})
+    return _publish(context, paths, FIGURE, fig)

@@ -2,6 +2,8 @@
 written only when the run config switches it on (``mrc run --public``), and the
 blocking scan that fails on any country name, code or small group in it."""
 
+import datetime as dt
+
 import pandas as pd
 from dagster import (
     AssetCheckResult,
@@ -17,7 +19,7 @@ from dagster import (
 from pydantic import Field
 
 from mrc_pipeline import public
-from mrc_pipeline.defs.resources import MrcPaths
+from mrc_pipeline.defs.resources import MrcPaths, code_version
 from mrc_pipeline.priorities import PriorityRules
 
 GROUP = "public"
@@ -39,8 +41,8 @@ def public_release(context: AssetExecutionContext, config: PublicConfig, paths: 
                    assessment_info: pd.DataFrame, capability_ratings: pd.DataFrame,
                    gaps: pd.DataFrame, recommendations: pd.DataFrame,
                    country_sector_means: pd.DataFrame, gap_priorities: pd.DataFrame):
-    """Public tables and figures: aggregates over at least k countries, no country
-    named (written only when ``enabled``)."""
+    """Public tables, figures and report: aggregates over at least k countries, no
+    country named (written only when ``enabled``)."""
     if not config.enabled:
         context.log.info("Public set not requested (enabled: false); nothing written")
         return
@@ -49,8 +51,12 @@ def public_release(context: AssetExecutionContext, config: PublicConfig, paths: 
               "recommendations": recommendations}
     release = public.build_release(tables, assessment_info, country_sector_means,
                                    gap_priorities, ref, public.DisclosureRules(config.k))
+    provenance = {
+        "Smallest group": f"{release.k} countries",
+        "Generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Run": context.run_id, "Code version": code_version()}
     folder = public.write_release(release, paths.output, ref,
-                                  PriorityRules.of_table(gap_priorities))
+                                  PriorityRules.of_table(gap_priorities), provenance)
     context.log.info(f"Public set written to {folder}: {release.summary()}")
     yield Output(release, metadata={
         "folder": MetadataValue.path(str(folder)), "k": release.k, **release.summary(),

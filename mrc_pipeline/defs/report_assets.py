@@ -132,13 +132,14 @@ FIGURE_ASSETS = (
     "figure_regional_maturity_change", "figure_regional_priority_presence",
     "figure_heatmap_country_capability", "figure_heatmap_region_sector",
     "figure_scatter_maturity_presence", "figure_scatter_maturity_change",
+    "figure_gap_priorities",
 )
 #: Tables the report's section builders read; a new section's table is added here.
 REPORT_TABLES = (
     "assessments", "maturity_by_sector", "maturity_by_capability", "maturity_by_country",
     "gap_ratings_by_sector", "regional_summary", "correlations", "published_comparison",
     "capability_ratings", "gaps", "recommendations", "published_audit",
-    "bootstrap_intervals", "country_rank_intervals",
+    "bootstrap_intervals", "country_rank_intervals", "gap_priorities", "sector_priorities",
 )
 _DONE = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
