@@ -224,6 +224,8 @@ PLANTS = {
         "<table><tr><th>region</th><th>n_countries</th></tr>"
         "<tr><td>Eurasia</td><td>1</td></tr></table>"),
     "file name": lambda d: (d / "figures/IDN.png").write_bytes(png_with()),
+    "report table count": lambda d: _replace(d / "report.html", '<td class="num">11</td>',
+                                             '<td class="num">1</td>'),
 }
 
 
@@ -257,7 +259,7 @@ def test_scan_fails_on_a_planted_disclosure(plant, pipeline_run, ref, shipped, t
                 "xlsx cell": "Indonesia", "svg text": "ROU",
                 "png metadata": "El Salvador", "html text": "Honduras",
                 "html inlined png": "Guatemala", "html table": "fewer than 2",
-                "file name": "IDN"}[plant]
+                "file name": "IDN", "report table count": "fewer than 2"}[plant]
     assert all(expected in f.detail for f in findings), [str(f) for f in findings]
 
 
