@@ -79,9 +79,12 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _wide(cells: pd.DataFrame, value: str, columns: pd.MultiIndex) -> pd.DataFrame:
+    """Assessment x (variable, sector); every assessment keeps its row, even one whose
+    values are all missing (pivot_table would drop it)."""
+    index = pd.Index(sorted(cells["assessment_id"].unique()), name="assessment_id")
     return (cells.pivot_table(index="assessment_id", columns=["variable", "sector"],
-                              values=value, aggfunc="first")
-            .reindex(columns=columns))
+                              values=value, aggfunc="first", dropna=False)
+            .reindex(index=index, columns=columns))
 
 
 def _convention(resamples: int, seed: int, level: float, scheme: str) -> str:

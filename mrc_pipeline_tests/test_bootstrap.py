@@ -160,3 +160,15 @@ def test_bootstrap_exports(pipeline_run):
     ranks = exported(output, "country_rank_intervals")
     assert len(ranks) == 11 and ranks["rank"].is_monotonic_increasing
     assert ((ranks.rank_low <= ranks["rank"]) & (ranks["rank"] <= ranks.rank_high)).all()
+
+
+def test_assessment_with_nothing_rated_does_not_break_the_intervals(ref):
+    # C rated nothing (n = 0, mean missing): it still counts as a drawn country, so
+    # a resample of {A, C, C} has A's 2 ratings only. The estimate pools A and B:
+    # (2 x 2 + 2 x 3) / 4 = 2.5.
+    frame = cells([("A-1", "R", PLG, "maturity", 2, 2.0), ("B-1", "R", PLG, "maturity", 2, 3.0),
+                   ("C-1", "R", PLG, "maturity", 0, float("nan"))])
+    out = bootstrap.bootstrap_intervals(frame, ref, resamples=200, seed=3)
+    row = pick(out, scope="global", variable="maturity", sector=PLG)
+    assert row.n_countries == 3 and row.estimate == 2.5
+    assert 2.0 <= row.ci_low <= row.ci_high <= 3.0
