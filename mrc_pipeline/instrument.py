@@ -56,7 +56,7 @@ COLUMNS: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
         "capability": (("capability", "capacidad"), False),
         "sector": (("sector",), False),
         "maturity": (("maturity", "madurez"), True),
-        "evidence": (("evidence", "evidencia", "notes", "notas"), False),
+        "evidence": (("evidence", "evidencia"), False),
     },
     "gaps": {
         "gap_id": (("gap_id", "gap id", "id brecha", "id_brecha"), True),
@@ -571,6 +571,7 @@ class _Validator:
                            f"(first at {seen[no]}); expected one row per capability")
                 continue
             seen[no] = cell
+            self.capability_name(row, no)
             sector = self.sector("capabilities", row, no)
             rows.append({
                 "assessment_id": aid, "capability_no": no,
@@ -590,7 +591,24 @@ class _Validator:
             self.error("capabilities", where, "capabilities missing: "
                        f"{', '.join(map(str, missing))}; expected one row for each of 1-20 "
                        "(leave maturity blank when not rated)")
+        if rows and complete and all(r["maturity"] is None for r in rows):
+            first, last = rows[0]["source_cell"], rows[-1]["source_cell"]
+            self.error("capabilities", f"{first}:{last}", "no capability has a maturity rating; "
+                       "expected at least one rating 1-4 (a blank cell means not rated)")
         return _frame(rows, cols)
+
+    def capability_name(self, row: dict, no: int) -> None:
+        """A name that belongs to another capability betrays a shifted row; a name that
+        matches none (another language, own wording) is accepted."""
+        name = _text(row.get("capability"))
+        if name is None:
+            return
+        owner = self.ref.capability_by_name.get(normalise_label(name))
+        if owner is not None and owner != no:
+            self.error("capabilities", row["_cells"].get("capability"),
+                       f"'{name}' is the name of capability {owner}, but this row is "
+                       f"capability {no} ('{self.ref.capability_name[no]}'); check that "
+                       "the rows are not shifted")
 
     def gaps(self, aid: str | None) -> pd.DataFrame:
         cols = ["assessment_id", "gap_id", "sector", "capability_no", "description",

@@ -87,6 +87,15 @@ class Reference:
         return out
 
     @cached_property
+    def capability_name(self) -> dict[int, str]:
+        return dict(zip(self.capabilities.capability_no, self.capabilities.capability))
+
+    @cached_property
+    def capability_by_name(self) -> dict[str, int]:
+        """Normalised capability name -> its number."""
+        return {normalise_label(name): int(no) for no, name in self.capability_name.items()}
+
+    @cached_property
     def capability_sector(self) -> dict[int, str]:
         return dict(zip(self.capabilities.capability_no, self.capabilities.sector))
 

@@ -194,3 +194,35 @@ def test_parser_refuses_entities_when_the_scan_is_bypassed(tmp_path, ref, monkey
 def test_shipped_workbooks_validate_clean(ref):
     for path in sorted((DEFAULT_DATA_DIR / "assessments").glob("*.xlsx")):
         assert check_workbook(path, ref) == [], path.name
+
+
+def test_blank_template_is_not_a_valid_assessment(tmp_path, capsys):
+    # A template nobody filled in has no rating at all: validate says so instead of
+    # letting an empty assessment into the aggregates.
+    path = tmp_path / "KEN-2025.xlsx"
+    main(["template", "--country", "KEN", "--year", "2025", "-o", str(path)])
+    capsys.readouterr()
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert ("KEN-2025.xlsx:capabilities!D2:D21: error: no capability has a maturity "
+            "rating; expected at least one rating 1-4 (a blank cell means not rated)") in out
+
+
+def test_a_name_of_another_capability_betrays_a_shifted_row(tmp_path, ref, capsys):
+    def swap(wb):
+        wb["capabilities"]["B2"] = "Legislation"
+        wb["capabilities"]["B3"] = "leadership "
+    path = edit(good_workbook(tmp_path, ref), swap)
+    assert main(["validate", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert ("KEN-2023.xlsx:capabilities!B2: error: 'Legislation' is the name of capability "
+            "2, but this row is capability 1 ('Leadership'); check that the rows are not "
+            "shifted") in lines
+    assert any(line.startswith("KEN-2023.xlsx:capabilities!B3: error: 'leadership' is the name of capability 1")
+               for line in lines)
+
+
+def test_notes_column_is_an_extra_column_not_a_second_evidence(tmp_path, ref, capsys):
+    path = edit(good_workbook(tmp_path, ref), lambda wb: wb["capabilities"].cell(1, 6, "notes"))
+    assert main(["validate", str(path)]) == 0
+    assert "column 'notes' is not part of the instrument" in capsys.readouterr().out
