@@ -4,6 +4,7 @@ without running it; ``mrc template`` writes a blank instrument."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -31,8 +32,13 @@ def _validate(args: argparse.Namespace) -> int:
 
     ref = Reference(Path(args.data))
     errors = warnings = 0
+    names = [Path(name).name for name in args.files]
     for name in args.files:
         issues = check_workbook(Path(name), ref)
+        # Lines name the workbook by its file name, as field officers know it; when two
+        # arguments share a name, or the file is missing, the path given tells them apart.
+        if names.count(Path(name).name) > 1 or not Path(name).exists():
+            issues = [dataclasses.replace(i, file=name) for i in issues]
         for issue in issues:
             print(issue)
         n_errors = sum(i.severity == "error" for i in issues)

@@ -48,12 +48,14 @@ def test_validate_prints_one_line_per_error_and_exits_1(tmp_path, ref, capsys):
                  str(bad_dir)])
     out, err = capsys.readouterr()
     assert code == 1
+    # Two arguments are named KEN-2023.xlsx, and one is missing: those lines carry the
+    # path as given.
     assert out.splitlines() == [
-        "KEN-2023.xlsx:capabilities!D2: error: found 0, expected a whole number 1-4, a "
+        f"{bad}:capabilities!D2: error: found 0, expected a whole number 1-4, a "
         "maturity label or blank (leave the cell blank when not rated)",
-        "KEN-2023.xlsx:gaps!E2: error: found 2.5, a non-integer; expected a whole number "
+        f"{bad}:gaps!E2: error: found 2.5, a non-integer; expected a whole number "
         "1-5, a priority label or blank",
-        "missing.xlsx: error: file not found; expected an .xlsx workbook file",
+        f"{tmp_path / 'missing.xlsx'}: error: file not found; expected an .xlsx workbook file",
         "bad: error: is a directory; expected an .xlsx workbook file",
     ]
     assert "4 workbook(s) checked: 4 error(s), 0 warning(s)" in err
@@ -226,3 +228,14 @@ def test_notes_column_is_an_extra_column_not_a_second_evidence(tmp_path, ref, ca
     path = edit(good_workbook(tmp_path, ref), lambda wb: wb["capabilities"].cell(1, 6, "notes"))
     assert main(["validate", str(path)]) == 0
     assert "column 'notes' is not part of the instrument" in capsys.readouterr().out
+
+
+def test_same_file_name_in_two_folders_is_told_apart(tmp_path, ref, capsys):
+    a = edit(good_workbook(tmp_path / "a", ref), lambda wb: wb["capabilities"].cell(2, 4, 0))
+    b = edit(good_workbook(tmp_path / "b", ref), lambda wb: wb["capabilities"].cell(2, 4, 9))
+    missing = tmp_path / "nowhere" / "KEN-2020.xlsx"
+    assert main(["validate", str(a), str(b), str(missing)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{a}:capabilities!D2: error: found 0")
+    assert lines[1].startswith(f"{b}:capabilities!D2: error: found 9")
+    assert lines[2].startswith(f"{missing}: error:")
