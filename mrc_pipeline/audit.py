@@ -442,22 +442,28 @@ def audit_section(audit: pd.DataFrame) -> AuditSection:
                                                          fill_value=0))
     counts["figures"] = counts.sum(axis=1)
     total = {v: int((audit.verdict == v).sum()) for v in VERDICTS}
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
     sentences = [
-        f"Of the {len(audit)} figures the June 2024 report publishes, "
-        f"{total['reproduced']} are reproduced at their published precision, "
-        f"{total['differs']} differ from the computed value and {total['infeasible']} "
-        "cannot be produced by any data on the report's scales and n."]
-    verbs = {"reproduced": "reproduced", "differs": "differ", "infeasible": "infeasible"}
+        f"Of the {n(len(audit), 'figure', 'figures')} the June 2024 report publishes, "
+        f"{n(total['reproduced'], 'is', 'are')} reproduced at their published precision, "
+        f"{n(total['differs'], 'differs', 'differ')} from the computed value and "
+        f"{n(total['infeasible'], 'cannot', 'cannot')} be produced by any data on the "
+        "report's scales and n."]
+    verbs = {"reproduced": ("reproduced", "reproduced"), "differs": ("differs", "differ"),
+             "infeasible": ("infeasible", "infeasible")}
     for table, row in counts.iterrows():
-        parts = [f"{int(row[v])} {verbs[v]}" for v in VERDICTS if row[v]]
-        sentences.append(f"{table}: of {int(row['figures'])} figures, "
+        parts = [n(int(row[v]), *verbs[v]) for v in VERDICTS if row[v]]
+        sentences.append(f"{table}: of {n(int(row['figures']), 'figure', 'figures')}, "
                          f"{', '.join(parts)}.")
     compatible = int(audit.reason.str.contains(REPORT_COMPATIBLE_REPRODUCES,
                                                regex=False).sum())
     if compatible:
         sentences.append(
-            f"Counting unrated gaps as 0 ({REPORT_COMPATIBLE}) reproduces {compatible} "
-            "published figures that the default reading, with blanks missing, does not.")
+            f"Counting unrated gaps as 0 ({REPORT_COMPATIBLE}) reproduces "
+            f"{n(compatible, 'published figure', 'published figures')} that the default "
+            "reading, with blanks missing, does not.")
     infeasible = audit[audit.verdict == "infeasible"][["table", "row", "statistic",
                                                        "published", "reason"]]
     return AuditSection("Published figures: reproduced, differing, infeasible",

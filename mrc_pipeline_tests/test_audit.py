@@ -197,10 +197,10 @@ def test_audit_section_on_a_hand_built_audit():
                    + audit.REPORT_COMPATIBLE_REPRODUCES, "below the scale"]})
     section = audit.audit_section(frame)
     assert section.sentences[0].startswith("Of the 3 figures")
-    assert "1 are reproduced" in section.sentences[0]
-    assert "A: of 2 figures, 1 reproduced, 1 differ." in section.sentences
-    assert "B: of 1 figures, 1 infeasible." in section.sentences
-    assert any("reproduces 1 published figures" in s for s in section.sentences)
+    assert "1 is reproduced" in section.sentences[0]
+    assert "A: of 2 figures, 1 reproduced, 1 differs." in section.sentences
+    assert "B: of 1 figure, 1 infeasible." in section.sentences
+    assert any("reproduces 1 published figure that" in s for s in section.sentences)
     assert section.infeasible["row"].tolist() == ["z"]
     counts = section.counts.set_index("table")
     assert counts.loc["A", "figures"] == 2 and counts.loc["B", "infeasible"] == 1
