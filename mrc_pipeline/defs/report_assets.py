@@ -170,6 +170,11 @@ def _detail(evaluation) -> str:
         value = getattr(evaluation.metadata.get(name), "value", None)
         if isinstance(value, int):
             return f"{value} problem{'' if value == 1 else 's'}"
+        if isinstance(value, str) and value.startswith("- "):
+            # A markdown list of what was found: the finding, not the expectation.
+            found = [line[2:] for line in value.splitlines() if line.startswith("- ")]
+            return "; ".join(found[:3]) + (f" (and {len(found) - 3} more)"
+                                            if len(found) > 3 else "")
     return str(evaluation.description or "")
 
 
