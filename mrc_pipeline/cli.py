@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from mrc_pipeline import history
 from mrc_pipeline.reference import DEFAULT_DATA_DIR
 
 
@@ -21,7 +22,8 @@ def _run(args: argparse.Namespace) -> int:
         build_parser().error(f"--k {args.k}: a published figure must cover at least 2 "
                              "countries")
     summary = run_pipeline(Path(args.data), Path(args.output), Path(args.dagster_home),
-                           public=args.public, k=2 if args.k is None else args.k)
+                           public=args.public, k=2 if args.k is None else args.k,
+                           full=args.full)
     print(summary.render())
     return 0 if summary.aggregate_ok else 1
 
@@ -86,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--k", type=int, default=None,
                      help="with --public: smallest number of countries behind a "
                           "published figure (default 2)")
+    run.add_argument("--full", action="store_true",
+                     help="re-run every assessment, even those unchanged since their last "
+                          "validated run")
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check workbooks without running the pipeline: "
                          "one line per problem; exit status 1 when any error")
@@ -103,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("--data", default=str(DEFAULT_DATA_DIR),
                      help="data folder with reference/")
     tpl.set_defaults(func=_template)
+    history.add_parser(sub)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dagster import (
@@ -10,6 +11,7 @@ from dagster import (
     define_asset_job,
     load_asset_checks_from_modules,
     load_assets_from_modules,
+    multiprocess_executor,
 )
 from dagster._core.definitions.executor_definition import in_process_executor
 
@@ -17,7 +19,9 @@ from mrc_pipeline.defs import (
     aggregate_assets,
     assessment_assets,
     audit_assets,
+    automation,
     priority_assets,
+    progress_assets,
     public_assets,
     quality_checks,
     report_assets,
@@ -32,7 +36,7 @@ from mrc_pipeline.defs.resources import (
 
 #: Modules whose assets make up the graph; a new module of assets is added here.
 ASSET_MODULES = [assessment_assets, aggregate_assets, audit_assets, report_assets,
-                 priority_assets, public_assets]
+                 priority_assets, public_assets, progress_assets]
 #: Modules of asset checks defined apart from their assets.
 CHECK_MODULES = [quality_checks, public_assets]
 
@@ -43,6 +47,24 @@ assessment_selection = AssetSelection.groups("assessment")
 #: Everything not per assessment: aggregates, and the figures and reports built on them.
 aggregate_selection = AssetSelection.all() - assessment_selection
 
+#: ``MRC_EXECUTOR``: in_process (default, fastest on one machine) or multiprocess (each
+#: step in its own process, as a production deployment runs them).
+EXECUTORS = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
+
+
+def _executor():
+    name = os.environ.get("MRC_EXECUTOR", "in_process")
+    if name not in EXECUTORS:
+        raise ValueError(f"MRC_EXECUTOR={name!r}; expected one of {', '.join(EXECUTORS)}")
+    return EXECUTORS[name]
+
+
+def _with_automation(spec):
+    """Unpartitioned assets recompute automatically after assessments update."""
+    if spec.partitions_def is not None:
+        return spec
+    return spec.replace_attributes(automation_condition=automation.AGGREGATE_CONDITION)
+
 
 def build_definitions(data_dir: str | None = None,
                       output_dir: str | None = None) -> Definitions:
@@ -51,19 +73,28 @@ def build_definitions(data_dir: str | None = None,
     data and ``output/``)."""
     data_dir = str(Path(data_dir or default_data_dir()).resolve())
     output_dir = str(Path(output_dir or default_output_dir()).resolve())
-    assets = load_assets_from_modules(ASSET_MODULES)
+    assets = [a.map_asset_specs(_with_automation) for a in
+              load_assets_from_modules(ASSET_MODULES)]
     jobs = [
         define_asset_job(ASSESSMENT_JOB, selection=assessment_selection,
                          partitions_def=assessments_partitions,
                          description="Read and validate one assessment workbook."),
         define_asset_job(AGGREGATE_JOB, selection=aggregate_selection,
+                         tags={automation.AGGREGATE_TAG: "job"},
                          description="Recompute every table over all assessments."),
     ]
+    unpartitioned = [spec.key for a in assets for spec in a.specs
+                     if spec.partitions_def is None]
+    partitioned = [spec.key for a in assets for spec in a.specs
+                   if spec.partitions_def is not None]
     return Definitions(
         assets=assets,
         asset_checks=load_asset_checks_from_modules(CHECK_MODULES),
         jobs=jobs,
-        executor=in_process_executor,
+        sensors=[automation.build_folder_sensor(*jobs),
+                 automation.build_automation_sensor(aggregate_selection)],
+        schedules=[automation.build_daily_refresh(partitioned, unpartitioned)],
+        executor=_executor(),
         resources={
             "paths": MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir)),
             "io_manager": MrcIOManager(output_dir=str(output_dir)),

@@ -99,6 +99,14 @@ class PartitionStore:
             atomic_write_bytes(path, pickle.dumps(obj))
         return path
 
+    def partitions(self, asset: str) -> set[str]:
+        """Partitions of a table asset stored on disk (one directory listing)."""
+        folder = self.root / asset
+        if not folder.is_dir():
+            return set()
+        return {p.name[:-len(".parquet")] for p in folder.iterdir()
+                if p.name.endswith(".parquet") and not p.name.startswith(".")}
+
     def exists(self, asset: str, partition: str) -> bool:
         return any(self._path(asset, partition, s).exists() for s in (".parquet", ".pkl"))
 

@@ -6,6 +6,7 @@ absent) and the aggregates never see half-valid data.
 """
 
 
+import warnings
 from pathlib import Path
 
 from dagster import (
@@ -14,16 +15,18 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetOut,
+    DataVersion,
     Failure,
     MetadataValue,
     Output,
     asset,
     multi_asset,
 )
+from dagster._utils.warnings import BetaWarning
 
 from mrc_pipeline.defs.metadata import table_metadata
 from mrc_pipeline.defs.partitions import assessments_partitions
-from mrc_pipeline.defs.resources import MrcPaths
+from mrc_pipeline.defs.resources import MrcPaths, code_version
 from mrc_pipeline.instrument import (
     Issue,
     RawWorkbook,
@@ -32,6 +35,7 @@ from mrc_pipeline.instrument import (
     validate_workbook,
 )
 from mrc_pipeline.schemas import SCHEMAS, schema_errors
+from mrc_pipeline.sync import validated_version, validator_version
 
 VALIDATED_TABLES = ("assessment_info", "capability_ratings", "gaps", "recommendations")
 MAX_LISTED = 50
@@ -111,8 +115,16 @@ def validated_assessment(context: AssetExecutionContext, paths: MrcPaths,
     frames = {"assessment_info": validated.info,
               "capability_ratings": validated.capability_ratings,
               "gaps": validated.gaps, "recommendations": validated.recommendations}
+    # The data version says which workbook content and validator produced the tables;
+    # incremental runs and the folder sensor skip an assessment whose version is current.
+    version = DataVersion(validated_version(
+        raw_workbook.sha256, validator_version(code_version(), Path(paths.data_dir))))
     for name, frame in frames.items():
-        yield Output(frame, output_name=name, metadata=table_metadata(frame))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BetaWarning)  # data_version is a beta argument
+            output = Output(frame, output_name=name, metadata=table_metadata(frame),
+                            data_version=version)
+        yield output
     for name, frame in frames.items():
         problems = schema_errors(name, frame, ref)
         yield AssetCheckResult(asset_key=name, check_name="schema", passed=not problems,

@@ -11,17 +11,33 @@ from pathlib import Path
 from dagster import AssetCheckSeverity, DagsterInstance
 
 from mrc_pipeline.definitions import AGGREGATE_JOB, ASSESSMENT_JOB, build_definitions
+from mrc_pipeline.defs.automation import plan_for_folder
 from mrc_pipeline.defs.partitions import ASSESSMENTS_PARTITION
-from mrc_pipeline.instrument import discover_workbooks
+from mrc_pipeline.defs.resources import MrcPaths
+from mrc_pipeline.instrument import read_workbook, validate_workbook
+from mrc_pipeline.reference import Reference
+from mrc_pipeline.sync import scan_folder
 
 log = logging.getLogger("mrc_pipeline")
 
 DAGSTER_YAML = """\
-# Local Dagster instance of mrc-pipeline (SQLite storage under this folder).
+# Local Dagster instance of mrc-pipeline: SQLite storage in this folder, telemetry off
+# (the pipeline makes no outbound network call).
 telemetry:
   enabled: false
 nux:
   enabled: false
+# Runs requested by the sensors, the schedule and the UI wait in a queue. SQLite takes
+# a few concurrent runs; the aggregates are recomputed by one run at a time.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: mrc/aggregates
+        limit: 1
 """
 
 
@@ -55,6 +71,11 @@ class RunSummary:
     aggregate_ok: bool = False
     reproduced: tuple[int, int] | None = None
     audit: dict[str, int] | None = None
+    #: Assessments run this time, and those whose validated tables were current.
+    run: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
@@ -68,9 +89,16 @@ class RunSummary:
     def render(self) -> str:
         out = self.output_dir
         passed = sum(c.passed for c in self.checks)
-        lines = [f"assessments loaded: {len(self.loaded)} ({', '.join(self.loaded)})",
-                 f"checks: {passed} passed, {len(self.checks_failed)} failed, "
-                 f"{len(self.checks_warned)} warnings"]
+        lines = [f"assessments loaded: {len(self.loaded)} ({', '.join(self.loaded)})"]
+        if self.skipped:
+            lines.append(f"  {len(self.run)} run, {len(self.skipped)} unchanged since their "
+                         "last validated run and skipped (mrc run --full re-runs them)")
+        if self.withdrawn:
+            lines.append(f"  withdrawn (workbook removed): {', '.join(self.withdrawn)}")
+        for aid, names in self.duplicates.items():
+            lines.append(f"  {aid} is in {', '.join(names)}; only {names[0]} was read")
+        lines.append(f"checks: {passed} passed, {len(self.checks_failed)} failed, "
+                     f"{len(self.checks_warned)} warnings")
         for aid, errors in self.failed.items():
             lines.append(f"  {aid}: {len(errors)} errors; this assessment was left out")
             lines.extend(f"    {e}" for e in errors[:20])
@@ -132,29 +160,51 @@ def public_run_config(k: int = 2) -> dict:
     return {"ops": {"public_release": {"config": {"enabled": True, "k": k}}}}
 
 
+def _invalid_file_errors(folder: Path, name: str, data_dir: Path) -> list[str]:
+    """Errors of a workbook that gives no valid id (it gets no partition)."""
+    validated = validate_workbook(read_workbook(folder / name), Reference(Path(data_dir)))
+    errors = [str(i) for i in validated.errors]
+    return errors or [f"{name}: error: no valid ISO3-YEAR id in the file name or the "
+                      "assessment sheet"]
+
+
 def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
-                 public: bool = False, k: int = 2) -> RunSummary:
+                 public: bool = False, k: int = 2, full: bool = False) -> RunSummary:
     """Materialise every asset on the workbooks in ``data_dir/assessments``; with
-    ``public``, also the public set of aggregates over at least ``k`` countries."""
+    ``public``, also the public set of aggregates over at least ``k`` countries.
+
+    Incremental: an assessment whose workbook content and validator are those of its
+    last validated materialisation is not run again (``full`` runs every one). The
+    partitions follow the folder: a workbook that has gone is withdrawn.
+    """
     instance = prepare_instance(dagster_home)
     defs = build_definitions(str(data_dir), str(output_dir))
     summary = RunSummary(Path(output_dir))
-    workbooks = discover_workbooks(Path(data_dir) / "assessments")
-    known = set(instance.get_dynamic_partitions(ASSESSMENTS_PARTITION))
-    new = [aid for aid in workbooks if aid not in known]
-    if new:
-        instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, new)
-    log.info(f"{len(workbooks)} workbooks found, {len(new)} new partitions registered")
+    paths = MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir))
+    entries = scan_folder(paths.assessments_dir)
+    plan = plan_for_folder(instance, paths, entries, full=full)
+    if plan.register:
+        instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, plan.register)
+    for aid in plan.withdraw:
+        instance.delete_dynamic_partition(ASSESSMENTS_PARTITION, aid)
+    log.info(f"{len(entries)} workbooks found: {plan.summary()}")
+    summary.skipped = sorted(plan.current + plan.restored)
+    summary.withdrawn = plan.withdraw
+    for name in plan.invalid:
+        summary.failed[name] = _invalid_file_errors(paths.assessments_dir, name, data_dir)
+    for aid, names in plan.duplicate.items():
+        summary.duplicates[aid] = names
     job = defs.resolve_job_def(ASSESSMENT_JOB)
-    for aid in workbooks:
+    for aid in plan.run:
         result = job.execute_in_process(partition_key=aid, instance=instance,
                                         run_config=QUIET, raise_on_error=False)
         summary.checks += _checks_of(result, aid)
         errors = _errors_of(result)
         if result.success and not errors:
-            summary.loaded.append(aid)
+            summary.run.append(aid)
         else:
             summary.failed[aid] = errors or ["the run failed; see the Dagster run log"]
+    summary.loaded = sorted(summary.run + summary.skipped)
     agg_config = {**QUIET, **public_run_config(k)} if public else QUIET
     agg = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
         instance=instance, run_config=agg_config, raise_on_error=False)
