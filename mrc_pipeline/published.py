@@ -46,11 +46,16 @@ def compare(published: dict[str, pd.DataFrame], computed: dict[str, pd.DataFrame
         for stat in ("mean", "sd"):
             rows.append(_row("Table 3 maturity by sector", r.sector, stat,
                              getattr(r, stat), sec.loc[r.sector, stat]))
-    country = computed["maturity_by_country"].set_index("country")
+    # A country assessed in several rounds is compared on its earliest round.
+    by_country = computed["maturity_by_country"].sort_values("assessment_id")
+    rounds = by_country.groupby("country")["assessment_id"].agg(list)
+    country = by_country.drop_duplicates("country").set_index("country")
     for r in published["country_maturity_means"].dropna(subset=["mean"]).itertuples():
         value = country["mean"].get(r.country, math.nan)
+        ids = rounds.get(r.country, [])
+        note = (f"{len(ids)} rounds; compared: {ids[0]}" if len(ids) > 1 else "")
         rows.append(_row("Country maturity means (text)", r.country, "mean", r.mean,
-                         value))
+                         value, note))
     gaps = computed["gap_ratings_by_sector"]
     glob = gaps[gaps["scope"] == "global"].set_index(["variable", "sector"])
     for r in published["gaps_by_sector_global"].itertuples():

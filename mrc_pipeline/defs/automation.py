@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dagster import (
     AssetKey,
+    AssetObservation,
     AssetSelection,
     AutomationCondition,
     AutomationConditionSensorDefinition,
@@ -87,6 +88,22 @@ def plan_for_folder(instance: DagsterInstance, paths: MrcPaths, entries: list[Fo
         validated_versions(instance), stored,
         validator_version(code_version(), Path(paths.data_dir)),
         candidates=candidates, full=full)
+
+
+def withdrawal(aid: str, files: Iterable[str] = ()) -> AssetObservation:
+    """The mark left on a withdrawn assessment: an observation of its validated tables
+    (its stored outputs and the table versions that included it stay readable)."""
+    return AssetObservation(asset_key=VERSIONED_ASSET, partition=aid, metadata={
+        "status": "withdrawn",
+        "reason": "its workbook is no longer in the assessments folder",
+        "files": ", ".join(sorted(files)) or "unknown"})
+
+
+def withdraw(instance: DagsterInstance, aids: Iterable[str]) -> None:
+    """Mark each assessment withdrawn, then delete its partition."""
+    for aid in aids:
+        instance.report_runless_asset_event(withdrawal(aid))
+        instance.delete_dynamic_partition(ASSESSMENTS_PARTITION, aid)
 
 
 def read_cursor(cursor: str | None) -> tuple[dict[str, tuple[str | None, str]], int]:
@@ -161,9 +178,11 @@ def build_folder_sensor(assessment_job, aggregate_job):
         if plan.withdraw:
             partition_requests.append(
                 assessments_partitions.build_delete_request(plan.withdraw))
+        gone = [withdrawal(aid, [n for n, (i, _) in known.items() if i == aid])
+                for aid in plan.withdraw]
         return SensorResult(run_requests=requests,
                             dynamic_partitions_requests=partition_requests,
-                            cursor=write_cursor(entries, seq))
+                            asset_events=gone, cursor=write_cursor(entries, seq))
 
     return assessments_folder_sensor
 
@@ -183,8 +202,7 @@ def build_daily_refresh(assessment_keys: list[AssetKey], aggregate_keys: list[As
         # Schedules cannot return partition requests; they change the instance directly.
         if plan.register:
             instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, plan.register)
-        for aid in plan.withdraw:
-            instance.delete_dynamic_partition(ASSESSMENTS_PARTITION, aid)
+        withdraw(instance, plan.withdraw)
         day = context.scheduled_execution_time.strftime("%Y-%m-%d")
         requests = [RunRequest(asset_selection=assessment_keys, partition_key=aid,
                                run_key=f"{day}:{aid}:{entry.short_hash}",

@@ -11,7 +11,7 @@ from pathlib import Path
 from dagster import AssetCheckSeverity, DagsterInstance
 
 from mrc_pipeline.definitions import AGGREGATE_JOB, ASSESSMENT_JOB, build_definitions
-from mrc_pipeline.defs.automation import plan_for_folder
+from mrc_pipeline.defs.automation import plan_for_folder, withdraw
 from mrc_pipeline.defs.partitions import ASSESSMENTS_PARTITION
 from mrc_pipeline.defs.resources import MrcPaths
 from mrc_pipeline.instrument import read_workbook, validate_workbook
@@ -185,8 +185,7 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
     plan = plan_for_folder(instance, paths, entries, full=full)
     if plan.register:
         instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, plan.register)
-    for aid in plan.withdraw:
-        instance.delete_dynamic_partition(ASSESSMENTS_PARTITION, aid)
+    withdraw(instance, plan.withdraw)
     log.info(f"{len(entries)} workbooks found: {plan.summary()}")
     summary.skipped = sorted(plan.current + plan.restored)
     summary.withdrawn = plan.withdraw
