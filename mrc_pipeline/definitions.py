@@ -47,15 +47,23 @@ assessment_selection = AssetSelection.groups("assessment")
 #: Everything not per assessment: aggregates, and the figures and reports built on them.
 aggregate_selection = AssetSelection.all() - assessment_selection
 
-#: ``MRC_EXECUTOR``: in_process (default, fastest on one machine) or multiprocess (each
-#: step in its own process, as a production deployment runs them).
+#: ``MRC_EXECUTOR``: in_process (default, fastest on one machine), multiprocess (each
+#: step in its own process) or k8s (each step in its own pod; needs dagster-k8s).
 EXECUTORS = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
 
 
 def _executor():
     name = os.environ.get("MRC_EXECUTOR", "in_process")
+    if name == "k8s":
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError as exc:
+            raise ValueError("MRC_EXECUTOR=k8s needs the dagster-k8s package (same "
+                             "release line as dagster)") from exc
+        return k8s_job_executor
     if name not in EXECUTORS:
-        raise ValueError(f"MRC_EXECUTOR={name!r}; expected one of {', '.join(EXECUTORS)}")
+        raise ValueError(f"MRC_EXECUTOR={name!r}; expected one of "
+                         f"{', '.join([*EXECUTORS, 'k8s'])}")
     return EXECUTORS[name]
 
 
@@ -97,7 +105,8 @@ def build_definitions(data_dir: str | None = None,
         executor=_executor(),
         resources={
             "paths": MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir)),
-            "io_manager": MrcIOManager(output_dir=str(output_dir)),
+            "io_manager": MrcIOManager(output_dir=str(output_dir),
+                                       tables_uri=os.environ.get("MRC_TABLES_URI", "")),
         },
     )
 

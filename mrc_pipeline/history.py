@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mrc_pipeline.store import TableStore
+from mrc_pipeline.store import TableStore, is_uri
 
 
 class HistoryError(Exception):
@@ -40,20 +40,19 @@ class TableVersion:
                 f"{self.code_version or '-'}  {n} assessments")
 
 
-def tables(output: Path) -> list[str]:
-    """Names of the versioned tables in an output folder."""
-    root = Path(output) / "tables"
-    if not root.is_dir():
+def tables(location: Path | str) -> list[str]:
+    """Names of the versioned tables in a local tables folder (empty for a URI)."""
+    if is_uri(location) or not Path(location).is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir())
+    return sorted(p.name for p in Path(location).iterdir() if (p / "_delta_log").is_dir())
 
 
-def _store(output: Path, table: str) -> TableStore:
-    store = TableStore(Path(output) / "tables")
+def _store(location: Path | str, table: str) -> TableStore:
+    store = TableStore(location)
     if not store.exists(table):
-        known = tables(output)
-        raise HistoryError(f"no table '{table}' in {Path(output) / 'tables'}; tables: "
-                           f"{', '.join(known) if known else 'none (run mrc run first)'}")
+        known = tables(location)
+        raise HistoryError(f"no table '{table}' in {location}; tables: "
+                           f"{', '.join(known) if known else 'none found (run mrc run first)'}")
     return store
 
 
@@ -66,10 +65,11 @@ def _count(value: object) -> int | None:
         return None
 
 
-def versions(output: Path, table: str) -> list[TableVersion]:
-    """Every version of ``table``, oldest first."""
+def versions(location: Path | str, table: str) -> list[TableVersion]:
+    """Every version of ``table`` under ``location`` (a tables folder or URI), oldest
+    first."""
     out = []
-    for entry in _store(output, table).history(table):
+    for entry in _store(location, table).history(table):
         stamp = dt.datetime.fromtimestamp(entry.get("timestamp", 0) / 1000, dt.UTC)
         out.append(TableVersion(int(entry.get("version", 0)), stamp,
                                 str(entry.get("run_id", "")),
@@ -78,10 +78,10 @@ def versions(output: Path, table: str) -> list[TableVersion]:
     return out
 
 
-def read_version(output: Path, table: str, version: int) -> pd.DataFrame:
+def read_version(location: Path | str, table: str, version: int) -> pd.DataFrame:
     """The content of ``table`` as of ``version``."""
-    store = _store(output, table)
-    numbers = [v.version for v in versions(output, table)]
+    store = _store(location, table)
+    numbers = [v.version for v in versions(location, table)]
     if version not in numbers:
         raise HistoryError(f"{table} has no version {version}; versions "
                            f"{min(numbers)}-{max(numbers)}")
@@ -93,6 +93,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("history", help="list the versions of an output table, or print one")
     p.add_argument("table", help="table name, e.g. maturity_by_capability")
     p.add_argument("--output", default="output", help="output folder (default: output)")
+    p.add_argument("--tables", default=None, metavar="URI",
+                   help="where the tables are when not OUTPUT/tables (folder or URI)")
     p.add_argument("--as-of", type=int, default=None, metavar="N",
                    help="print version N of the table instead of the list")
     p.add_argument("--csv", action="store_true",
@@ -102,12 +104,13 @@ def add_parser(sub) -> None:
 
 def run_history(args: argparse.Namespace) -> int:
     """The command's handler; it writes to stdout and stderr by design."""
+    location = args.tables or Path(args.output) / "tables"
     try:
         if args.as_of is None:
-            for v in versions(Path(args.output), args.table):
+            for v in versions(location, args.table):
                 print(v.line())
             return 0
-        frame = read_version(Path(args.output), args.table, args.as_of)
+        frame = read_version(location, args.table, args.as_of)
     except HistoryError as exc:
         print(f"mrc history: {exc}", file=sys.stderr)
         return 2

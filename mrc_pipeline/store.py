@@ -147,20 +147,33 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def is_uri(location: Path | str) -> bool:
+    """Whether a location is a URI (``s3://``, ``gs://``, ``az://``, ``file://``...)."""
+    return isinstance(location, str) and "://" in location
+
+
 class TableStore:
-    """Versioned output tables in Delta Lake format under ``<root>/<asset>``."""
+    """Versioned output tables in Delta Lake format under ``<root>/<asset>``.
 
-    def __init__(self, root: Path):
-        self.root = Path(root)
+    ``root`` is a local folder or a URI of object storage; credentials for the latter
+    come from the environment as delta-rs reads them (``AWS_*``, ``AZURE_*``,
+    ``GOOGLE_*``).
+    """
 
-    def path(self, asset: str) -> Path:
+    def __init__(self, root: Path | str):
+        self.root: Path | str = root if is_uri(root) else Path(root)
+
+    def path(self, asset: str) -> Path | str:
+        if isinstance(self.root, str):
+            return f"{self.root.rstrip('/')}/{asset}"
         return self.root / asset
 
     def write(self, asset: str, frame: pd.DataFrame, metadata: dict[str, Any]) -> int:
         """Append a new version (full replacement of the content); returns its number."""
         from deltalake import CommitProperties, write_deltalake
 
-        self.root.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.root, Path):
+            self.root.mkdir(parents=True, exist_ok=True)
         props = CommitProperties(custom_metadata={
             k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
         write_deltalake(str(self.path(asset)), to_arrow(frame), mode="overwrite",
@@ -173,7 +186,12 @@ class TableStore:
         return DeltaTable(str(self.path(asset))).version()
 
     def exists(self, asset: str) -> bool:
-        return (self.path(asset) / "_delta_log").is_dir()
+        from deltalake import DeltaTable
+
+        path = self.path(asset)
+        if isinstance(path, str):
+            return DeltaTable.is_deltatable(path)
+        return (path / "_delta_log").is_dir()
 
     def read(self, asset: str, version: int | None = None) -> pd.DataFrame:
         from deltalake import DeltaTable

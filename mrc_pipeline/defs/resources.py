@@ -68,6 +68,9 @@ class MrcIOManager(ConfigurableIOManager):
     """
 
     output_dir: str
+    #: Where the versioned tables go when not ``<output>/tables``: a folder or an
+    #: object-storage URI such as ``s3://bucket/mrc/tables``.
+    tables_uri: str = ""
 
     @property
     def _partitions(self) -> PartitionStore:
@@ -75,7 +78,7 @@ class MrcIOManager(ConfigurableIOManager):
 
     @property
     def _tables(self) -> TableStore:
-        return TableStore(Path(self.output_dir) / "tables")
+        return TableStore(self.tables_uri or Path(self.output_dir) / "tables")
 
     def handle_output(self, context: OutputContext, obj: object) -> None:
         name = context.asset_key.path[-1]
