@@ -35,8 +35,9 @@ def summarise(values: pd.Series | list[float]) -> Summary:
 def grouped_summary(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     """Per group of ``by``: n (non-missing), mean and sample SD of ``value``."""
     g = frame.assign(_v=pd.to_numeric(frame[value]).astype("Float64").astype(float))
+    # GroupBy.std is the sample SD (ddof=1), NaN for a group of one value.
     out = g.groupby(by, sort=False, dropna=False)["_v"].agg(
-        n="count", mean="mean", sd=lambda s: s.std(ddof=1))
+        n="count", mean="mean", sd="std")
     return out.reset_index()
 
 

@@ -211,10 +211,13 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would evaluate (=, +, -, @) with a quote."""
     out = frame.copy()
     for name in out.columns:
-        if out[name].dtype == object:
-            out[name] = out[name].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
-                else v)
+        col = out[name]
+        if col.dtype != object:
+            continue
+        is_text = col.map(type).eq(str)
+        risky = is_text & col.where(is_text, "").str.startswith(FORMULA_PREFIXES)
+        if risky.any():
+            out.loc[risky, name] = "'" + col[risky]
     return out
 
 

@@ -15,7 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mrc_pipeline.instrument import ASSESSMENT_ID, assessment_id_for, file_sha256
+from mrc_pipeline.instrument import (
+    ASSESSMENT_ID,
+    file_sha256,
+    read_workbook,
+    validate_workbook,
+)
+from mrc_pipeline.reference import Reference
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +53,27 @@ def valid_id(candidate: str | None) -> str | None:
     return candidate if candidate and ASSESSMENT_ID.match(candidate) else None
 
 
-def scan_folder(folder: Path,
-                known: Mapping[str, tuple[str | None, str]] | None = None) -> list[FolderEntry]:
+def workbook_id(path: Path, ref: Reference) -> str | None:
+    """The assessment id of a workbook: its file name when that is ``ISO3-YEAR.xlsx``
+    (no need to open it), else ISO3 and year from its ``assessment`` sheet, checked
+    against the reference countries; None when neither gives a valid id."""
+    stem = path.stem.upper()
+    if ASSESSMENT_ID.match(stem):
+        return stem
+    return valid_id(validate_workbook(read_workbook(path), ref).assessment_id)
+
+
+def scan_folder(folder: Path, known: Mapping[str, tuple[str | None, str]] | None = None,
+                ref: Reference | None = None) -> list[FolderEntry]:
     """Every workbook in ``folder``, sorted by name, with its hash and id.
 
     ``known`` maps a file name to the (id, short hash) seen before: a file whose hash
-    is unchanged keeps its id without being opened again. Ids come from the file name
-    when it is ``ISO3-YEAR.xlsx``, else from the workbook's ``assessment`` sheet. A file
-    that vanishes or cannot be read during the scan is left for the next scan.
+    is unchanged keeps its id without being opened again. Ids come from
+    ``workbook_id`` with the reference data ``ref`` (default: the shipped data). A
+    file that vanishes or cannot be read during the scan is left for the next scan.
     """
     known = known or {}
+    ref = ref or Reference()
     entries: list[FolderEntry] = []
     folder = Path(folder)
     if not folder.is_dir():
@@ -70,7 +87,7 @@ def scan_folder(folder: Path,
             if previous is not None and previous[1] == sha[:SHORT_HASH]:
                 aid = previous[0]
             else:
-                aid = valid_id(assessment_id_for(path))
+                aid = workbook_id(path, ref)
         except OSError as exc:
             log.warning(f"{path.name}: not read this time ({exc})")
             continue

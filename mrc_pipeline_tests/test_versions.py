@@ -163,3 +163,15 @@ def test_export_write_failure_keeps_the_old_file(tmp_path, monkeypatch):
         write_export(path, pd.DataFrame({"x": [2, 3]}))
     assert path.read_bytes() == before
     assert [p.name for p in Path(tmp_path).iterdir()] == ["t.csv"]  # no temp left
+
+
+def test_exports_neutralise_spreadsheet_formulas(tmp_path):
+    # Text a spreadsheet would evaluate gets a leading quote; numbers (even in a text
+    # column), blanks and other text are left alone.
+    frame = pd.DataFrame({"note": ["=SUM(A1)", "+1", "-x", "@a", "ok", None, 5, "\tx"],
+                          "value": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]})
+    path = write_export(tmp_path / "t.csv", frame)
+    back = pd.read_csv(path, keep_default_na=False)
+    assert back["note"].tolist() == ["'=SUM(A1)", "'+1", "'-x", "'@a", "ok", "", "5",
+                                     "'\tx"]
+    assert back["value"].tolist()[0] == -1.5

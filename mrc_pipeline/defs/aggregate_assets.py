@@ -16,9 +16,10 @@ def _output(frame: pd.DataFrame, info: pd.DataFrame, **extra: object) -> Output:
     """The table with the assessment set it came from recorded for its version."""
     hashes = dict(zip(info["assessment_id"], info["source_sha256"])) if len(info) else {}
     frame = frame.reset_index(drop=True)
+    metadata = table_metadata(frame, assessments=len(hashes), **extra)
+    # Attached last: pandas deep-copies attrs on every operation.
     frame.attrs["commit"] = {"assessments": sorted(hashes), "input_hashes": hashes}
-    return Output(frame, metadata=table_metadata(
-        frame, assessments=len(hashes), **extra))
+    return Output(frame, metadata=metadata)
 
 
 def _tables(capability_ratings, gaps, recommendations) -> dict[str, pd.DataFrame]:

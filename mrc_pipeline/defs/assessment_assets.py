@@ -30,12 +30,12 @@ from mrc_pipeline.defs.resources import MrcPaths, code_version
 from mrc_pipeline.instrument import (
     Issue,
     RawWorkbook,
-    discover_workbooks,
     read_workbook,
     validate_workbook,
 )
+from mrc_pipeline.reference import Reference
 from mrc_pipeline.schemas import SCHEMAS, schema_errors
-from mrc_pipeline.sync import validated_version, validator_version
+from mrc_pipeline.sync import scan_folder, validated_version, validator_version
 
 VALIDATED_TABLES = ("assessment_info", "capability_ratings", "gaps", "recommendations")
 MAX_LISTED = 50
@@ -47,11 +47,15 @@ DESCRIPTIONS = {
 }
 
 
-def find_workbook(folder: Path, assessment_id: str) -> Path | None:
+def find_workbook(folder: Path, assessment_id: str, ref: Reference | None = None
+                  ) -> Path | None:
+    """The workbook of an assessment: ``ID.xlsx`` if present, else the first file
+    (by name) whose contents give that id."""
     direct = folder / f"{assessment_id}.xlsx"
     if direct.is_file():
         return direct
-    return discover_workbooks(folder).get(assessment_id)
+    return next((folder / e.name for e in scan_folder(folder, ref=ref)
+                 if e.assessment_id == assessment_id), None)
 
 
 def issues_markdown(issues: list[Issue]) -> MetadataValue:
@@ -72,7 +76,7 @@ def issues_markdown(issues: list[Issue]) -> MetadataValue:
 def raw_workbook(context: AssetExecutionContext, paths: MrcPaths):
     """The assessment workbook's four sheets as read, each value with its cell."""
     aid = context.partition_key
-    path = find_workbook(paths.assessments_dir, aid)
+    path = find_workbook(paths.assessments_dir, aid, paths.reference())
     if path is None:
         raw = RawWorkbook(file=f"{aid}.xlsx", sha256="")
         raw.issues.append(Issue(raw.file, None, None, "no workbook for this assessment "

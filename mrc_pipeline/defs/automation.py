@@ -149,7 +149,7 @@ def build_folder_sensor(assessment_job, aggregate_job):
                         "partition and run it; removed workbook -> withdraw it.")
     def assessments_folder_sensor(context: SensorEvaluationContext, paths: MrcPaths):
         known, seq = read_cursor(context.cursor)
-        entries = scan_folder(paths.assessments_dir, known)
+        entries = scan_folder(paths.assessments_dir, known, paths.reference())
         fresh = [e for e in entries if known.get(e.name) != (e.assessment_id, e.short_hash)]
         plan = plan_for_folder(context.instance, paths, entries,
                                candidates={e.assessment_id for e in fresh})
@@ -196,7 +196,7 @@ def build_daily_refresh(assessment_keys: list[AssetKey], aggregate_keys: list[As
                           "cursor), run the out-of-date ones, refresh the aggregates.")
     def daily_refresh(context: ScheduleEvaluationContext, paths: MrcPaths):
         instance = context.instance
-        entries = scan_folder(paths.assessments_dir)
+        entries = scan_folder(paths.assessments_dir, ref=paths.reference())
         plan = plan_for_folder(instance, paths, entries)
         _log_plan(context.log, plan)
         # Schedules cannot return partition requests; they change the instance directly.

@@ -8,7 +8,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from dagster import (
+    ConfigurableIOManager,
+    ConfigurableResource,
+    DagsterInvariantViolationError,
+    InputContext,
+    OutputContext,
+)
 
 import mrc_pipeline
 from mrc_pipeline.reference import DEFAULT_DATA_DIR, Reference
@@ -57,6 +63,34 @@ class MrcPaths(ConfigurableResource):
         return Reference(Path(self.data_dir))
 
 
+#: The partitioned tables an aggregate run has read, kept for that run only: its
+#: steps (in one process) read each table once rather than once per asset. Frames are
+#: handed out as copies.
+_RUN_READS: dict[tuple[str, str, tuple[str, ...]], tuple[pd.DataFrame, list[str]]] = {}
+_RUN_READS_OWNER: list[str | None] = [None]
+
+
+def _run_id(context: InputContext) -> str | None:
+    try:
+        return context.step_context.run_id
+    except DagsterInvariantViolationError:
+        return None
+
+
+def _read_many_once_per_run(store: PartitionStore, name: str, keys: list[str],
+                            run_id: str | None) -> tuple[pd.DataFrame, list[str]]:
+    if run_id is None:
+        return store.read_many(name, keys)
+    if _RUN_READS_OWNER[0] != run_id:
+        _RUN_READS.clear()
+        _RUN_READS_OWNER[0] = run_id
+    cache_key = (str(store.root), name, tuple(keys))
+    if cache_key not in _RUN_READS:
+        _RUN_READS[cache_key] = store.read_many(name, keys)
+    frame, missing = _RUN_READS[cache_key]
+    return frame.copy(), list(missing)
+
+
 class MrcIOManager(ConfigurableIOManager):
     """Per-assessment outputs go to ``<output>/store``; unpartitioned tables become a
     new Delta version under ``<output>/tables`` and a CSV and an XLSX under
@@ -88,8 +122,10 @@ class MrcIOManager(ConfigurableIOManager):
         if not isinstance(obj, pd.DataFrame):
             self._partitions.write(name, "_all", obj)
             return
+        # Taken off the frame before it is converted: pandas deep-copies attrs on every
+        # operation, and the input hashes of a thousand assessments make that slow.
         commit = {"run_id": context.run_id, "code_version": code_version(),
-                  "asset": name, **obj.attrs.get("commit", {})}
+                  "asset": name, **obj.attrs.pop("commit", {})}
         version = self._tables.write(name, obj, commit)
         export = write_export(Path(self.output_dir) / "exports" / f"{name}.csv", obj)
         write_xlsx_export(Path(self.output_dir) / "exports" / f"{name}.xlsx", obj, name)
@@ -103,7 +139,8 @@ class MrcIOManager(ConfigurableIOManager):
             keys = list(context.asset_partition_keys)
             if context.has_partition_key:
                 return self._partitions.read(name, keys[0])
-            frame, missing = self._partitions.read_many(name, keys)
+            frame, missing = _read_many_once_per_run(self._partitions, name, keys,
+                                                     _run_id(context))
             if missing:
                 context.log.warning(f"{name}: {len(missing)} of {len(keys)} assessments "
                                     f"have no validated data and are left out: "

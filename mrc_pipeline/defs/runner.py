@@ -181,7 +181,7 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
     defs = build_definitions(str(data_dir), str(output_dir))
     summary = RunSummary(Path(output_dir))
     paths = MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir))
-    entries = scan_folder(paths.assessments_dir)
+    entries = scan_folder(paths.assessments_dir, ref=paths.reference())
     plan = plan_for_folder(instance, paths, entries, full=full)
     if plan.register:
         instance.add_dynamic_partitions(ASSESSMENTS_PARTITION, plan.register)
