@@ -21,9 +21,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.k is not None and args.k < 2:
         build_parser().error(f"--k {args.k}: a published figure must cover at least 2 "
                              "countries")
-    summary = run_pipeline(Path(args.data), Path(args.output), Path(args.dagster_home),
-                           public=args.public, k=2 if args.k is None else args.k,
-                           full=args.full)
+    try:
+        summary = run_pipeline(Path(args.data), Path(args.output),
+                               Path(args.dagster_home), public=args.public,
+                               k=2 if args.k is None else args.k, full=args.full,
+                               workers=args.workers)
+    except FileNotFoundError as exc:
+        print(f"mrc run: {exc}", file=sys.stderr)
+        return 2
     print(summary.render())
     return 0 if summary.aggregate_ok else 1
 
@@ -91,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true",
                      help="re-run every assessment, even those unchanged since their last "
                           "validated run")
+    run.add_argument("--workers", type=int, default=None,
+                     help="assessment runs at once (default: one per CPU, at most 4)")
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check workbooks without running the pipeline: "
                          "one line per problem; exit status 1 when any error")

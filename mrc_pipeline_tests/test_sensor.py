@@ -26,6 +26,7 @@ from dagster import (
     DeleteDynamicPartitionsRequest,
     DagsterRunStatus,
     RunsFilter,
+    SkipReason,
     build_schedule_context,
     build_sensor_context,
     evaluate_automation_conditions,
@@ -358,3 +359,23 @@ def test_daily_refresh_rechecks_the_folder(env):
     assert refresh.partition_key is None and AGGREGATE_TAG in refresh.tags
     assert AssetKey("maturity_by_capability") in refresh.asset_selection
     assert AssetKey("assessment_info") not in refresh.asset_selection
+
+
+def test_missing_folder_withdraws_nothing(env):
+    # The assessments folder vanishes (an unmounted share, a typo): skip, keep all.
+    shutil.copy(SHIPPED / "COL-2023.xlsx", env.folder / "COL-2023.xlsx")
+    first = tick(env)
+    apply(env, first)
+    shutil.rmtree(env.folder)
+    result = tick(env, first.cursor)
+    assert isinstance(result, SkipReason) and "is not a folder" in result.skip_message
+    assert env.instance.get_dynamic_partitions(ASSESSMENTS_PARTITION) == ["COL-2023"]
+
+
+def test_mrc_run_refuses_a_missing_data_folder(tmp_path, capsys):
+    from mrc_pipeline.cli import main
+
+    assert main(["run", "--data", str(tmp_path / "nowhere"), "--output",
+                 str(tmp_path / "out"), "--dagster-home", str(tmp_path / "home")]) == 2
+    assert "nowhere/assessments is not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "home").exists()

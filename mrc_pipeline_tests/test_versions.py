@@ -44,6 +44,28 @@ def test_second_run_is_incremental(second_run):
     assert "11 unchanged" in summary.render()
 
 
+def test_changed_workbook_alone_runs_again(pipeline_run, tmp_path):
+    from openpyxl import load_workbook
+
+    from mrc_pipeline.defs.runner import run_pipeline
+
+    _, output = pipeline_run
+    shutil.copytree(output, tmp_path / "output")
+    shutil.copytree(output.parent / "dagster", tmp_path / "dagster")
+    data = tmp_path / "data"
+    for folder in ("assessments", "reference", "published"):
+        shutil.copytree(DEFAULT_DATA_DIR / folder, data / folder)
+    # Colombia's capability 1 goes from 2 to 4: Table 4's first mean rises by 2/11.
+    wb = load_workbook(data / "assessments" / "COL-2023.xlsx")
+    assert wb["capabilities"]["D2"].value == 2
+    wb["capabilities"]["D2"] = 4
+    wb.save(data / "assessments" / "COL-2023.xlsx")
+    summary = run_pipeline(data, tmp_path / "output", tmp_path / "dagster", workers=1)
+    assert summary.run == ["COL-2023"] and len(summary.skipped) == 10
+    caps = pd.read_csv(tmp_path / "output" / "exports" / "maturity_by_capability.csv")
+    assert caps.loc[caps.capability_no == 1, "mean"].item() == pytest.approx(25 / 11)
+
+
 def test_history_after_two_runs_lists_two_versions(second_run, capsys):
     _, output = second_run
     assert main(["history", "maturity_by_capability", "--output", str(output)]) == 0

@@ -148,6 +148,9 @@ def build_folder_sensor(assessment_job, aggregate_job):
             description="New or changed workbook (by content hash) -> register its "
                         "partition and run it; removed workbook -> withdraw it.")
     def assessments_folder_sensor(context: SensorEvaluationContext, paths: MrcPaths):
+        if not paths.assessments_dir.is_dir():
+            # An unmounted or mistyped folder must not withdraw every assessment.
+            return SkipReason(f"{paths.assessments_dir} is not a folder; nothing changed")
         known, seq = read_cursor(context.cursor)
         entries = scan_folder(paths.assessments_dir, known, paths.reference())
         fresh = [e for e in entries if known.get(e.name) != (e.assessment_id, e.short_hash)]
@@ -196,6 +199,8 @@ def build_daily_refresh(assessment_keys: list[AssetKey], aggregate_keys: list[As
                           "cursor), run the out-of-date ones, refresh the aggregates.")
     def daily_refresh(context: ScheduleEvaluationContext, paths: MrcPaths):
         instance = context.instance
+        if not paths.assessments_dir.is_dir():
+            return SkipReason(f"{paths.assessments_dir} is not a folder; nothing changed")
         entries = scan_folder(paths.assessments_dir, ref=paths.reference())
         plan = plan_for_folder(instance, paths, entries)
         _log_plan(context.log, plan)
@@ -210,7 +215,7 @@ def build_daily_refresh(assessment_keys: list[AssetKey], aggregate_keys: list[As
                                      "mrc/workbook_sha256": entry.sha256})
                     for aid, entry in plan.run.items()]
         if not plan.run:
-            if not (set(instance.get_dynamic_partitions(ASSESSMENTS_PARTITION))):
+            if not instance.get_dynamic_partitions(ASSESSMENTS_PARTITION):
                 return SkipReason("no assessment registered; nothing to aggregate")
             requests.append(RunRequest(asset_selection=aggregate_keys,
                                        run_key=f"{day}:aggregates",

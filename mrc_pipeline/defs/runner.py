@@ -4,7 +4,9 @@ assessment's assets in its own run, then the aggregates once, and summarise."""
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,19 +170,66 @@ def _invalid_file_errors(folder: Path, name: str, data_dir: Path) -> list[str]:
                       "assessment sheet"]
 
 
+def _run_assessment(instance: DagsterInstance, job, aid: str
+                    ) -> tuple[str, bool, list[str], list[CheckOutcome]]:
+    """One assessment's run: whether it validated, its errors and check outcomes."""
+    result = job.execute_in_process(partition_key=aid, instance=instance,
+                                    run_config=QUIET, raise_on_error=False)
+    errors = _errors_of(result)
+    return aid, result.success and not errors, errors, _checks_of(result, aid)
+
+
+def _run_assessment_in_worker(home: str, data_dir: str, output_dir: str, aid: str):
+    """``_run_assessment`` in a worker process, with its own instance connection."""
+    instance = DagsterInstance.from_config(home)
+    try:
+        job = build_definitions(data_dir, output_dir).resolve_job_def(ASSESSMENT_JOB)
+        return _run_assessment(instance, job, aid)
+    finally:
+        instance.dispose()
+
+
+def default_workers() -> int:
+    """Assessment runs executed at once: one per CPU, at most 4 (the SQLite instance's
+    limit of concurrent runs)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _run_assessments(instance: DagsterInstance, defs, aids: list[str], home: Path,
+                     data_dir: Path, output_dir: Path, workers: int):
+    """Every run, in ``workers`` processes forked from this one (which has imported
+    everything already) where the platform forks, else one after the other."""
+    if workers > 1 and len(aids) > 1 and "fork" in mp.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=min(workers, len(aids)),
+                                 mp_context=mp.get_context("fork")) as pool:
+            yield from pool.map(_run_assessment_in_worker,
+                                *zip(*[(str(home), str(data_dir), str(output_dir), aid)
+                                       for aid in aids]))
+        return
+    job = defs.resolve_job_def(ASSESSMENT_JOB)
+    for aid in aids:
+        yield _run_assessment(instance, job, aid)
+
+
 def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
-                 public: bool = False, k: int = 2, full: bool = False) -> RunSummary:
+                 public: bool = False, k: int = 2, full: bool = False,
+                 workers: int | None = None) -> RunSummary:
     """Materialise every asset on the workbooks in ``data_dir/assessments``; with
     ``public``, also the public set of aggregates over at least ``k`` countries.
 
     Incremental: an assessment whose workbook content and validator are those of its
     last validated materialisation is not run again (``full`` runs every one). The
-    partitions follow the folder: a workbook that has gone is withdrawn.
+    partitions follow the folder: a workbook that has gone is withdrawn. Assessment
+    runs go ``workers`` at a time (default ``default_workers()``), then the aggregates.
     """
+    paths = MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir))
+    if not paths.assessments_dir.is_dir():
+        # A mistyped --data must not withdraw every registered assessment.
+        raise FileNotFoundError(f"{paths.assessments_dir} is not a folder; expected the "
+                                "assessments folder of the data folder (--data)")
     instance = prepare_instance(dagster_home)
     defs = build_definitions(str(data_dir), str(output_dir))
     summary = RunSummary(Path(output_dir))
-    paths = MrcPaths(data_dir=str(data_dir), output_dir=str(output_dir))
     entries = scan_folder(paths.assessments_dir, ref=paths.reference())
     plan = plan_for_folder(instance, paths, entries, full=full)
     if plan.register:
@@ -193,16 +242,16 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
         summary.failed[name] = _invalid_file_errors(paths.assessments_dir, name, data_dir)
     for aid, names in plan.duplicate.items():
         summary.duplicates[aid] = names
-    job = defs.resolve_job_def(ASSESSMENT_JOB)
-    for aid in plan.run:
-        result = job.execute_in_process(partition_key=aid, instance=instance,
-                                        run_config=QUIET, raise_on_error=False)
-        summary.checks += _checks_of(result, aid)
-        errors = _errors_of(result)
-        if result.success and not errors:
+    home = Path(os.environ["DAGSTER_HOME"])
+    for aid, ok, errors, checks in _run_assessments(
+            instance, defs, list(plan.run), home, Path(data_dir), Path(output_dir),
+            default_workers() if workers is None else workers):
+        summary.checks += checks
+        if ok:
             summary.run.append(aid)
         else:
             summary.failed[aid] = errors or ["the run failed; see the Dagster run log"]
+    summary.run.sort()
     summary.loaded = sorted(summary.run + summary.skipped)
     agg_config = {**QUIET, **public_run_config(k)} if public else QUIET
     agg = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
