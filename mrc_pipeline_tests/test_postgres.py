@@ -19,10 +19,17 @@ import pytest
 from dagster import DagsterInstance, execute_job, reconstructable
 from deltalake import DeltaTable
 
-from mrc_pipeline.definitions import AGGREGATE_JOB, ASSESSMENT_JOB, build_definitions
+from mrc_pipeline.definitions import ASSESSMENT_JOB, build_definitions
 from mrc_pipeline.defs.automation import validated_versions
 from mrc_pipeline.defs.runner import QUIET
-from mrc_pipeline_tests.test_sensor import SHIPPED, apply, make_env, tick
+from mrc_pipeline_tests.test_sensor import (
+    SHIPPED,
+    TABLES_JOB,
+    apply,
+    make_env,
+    tick,
+    with_tables_job,
+)
 
 URL = os.environ.get("MRC_TEST_POSTGRES_URL")
 PROFILE = Path(__file__).resolve().parent.parent / "deploy" / "production" / "dagster.yaml"
@@ -71,7 +78,7 @@ def test_pipeline_on_postgres_storage(tmp_path, database, monkeypatch):
     # Tables at a URI, as on object storage.
     tables_uri = f"file://{tmp_path / 'remote-tables'}"
     monkeypatch.setenv("MRC_TABLES_URI", tables_uri)
-    env.defs = build_definitions(str(env.data), str(env.output))
+    env.defs = with_tables_job(build_definitions(str(env.data), str(env.output)))
     env.instance = instance
     try:
         for name in ("COL-2023.xlsx", "KEN-2023.xlsx"):
@@ -97,7 +104,7 @@ def test_pipeline_on_postgres_storage(tmp_path, database, monkeypatch):
         # The versions query the sensor and mrc run rely on works on PostgreSQL.
         assert set(validated_versions(instance)) == {"COL-2023", "KEN-2023"}
         assert not tick(env).run_requests  # both current now
-        assert env.defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
+        assert env.defs.resolve_job_def(TABLES_JOB).execute_in_process(
             instance=instance, run_config=QUIET).success
         catalogue = DeltaTable(f"{tables_uri}/assessments").to_pandas()
         assert sorted(catalogue["assessment_id"]) == ["COL-2023", "KEN-2023"]

@@ -4,6 +4,7 @@ a write that dies half-way leaving the previous version and the export intact.""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -25,44 +26,35 @@ from mrc_pipeline.store import TableStore, write_export
 
 @pytest.fixture(scope="module")
 def second_run(pipeline_run, tmp_path_factory):
-    """A copy of the session run's output and instance, then ``mrc run`` again on it."""
+    """A copy of the session run's output and instance, then ``mrc run`` again on it
+    with one workbook corrected: Colombia's capability 1 goes from 2 to 4."""
+    from openpyxl import load_workbook
+
     from mrc_pipeline.defs.runner import run_pipeline
 
     _, output = pipeline_run
     base = tmp_path_factory.mktemp("rerun")
     shutil.copytree(output, base / "output")
     shutil.copytree(output.parent / "dagster", base / "dagster")
-    summary = run_pipeline(DEFAULT_DATA_DIR, base / "output", base / "dagster")
-    return summary, base / "output"
-
-
-def test_second_run_is_incremental(second_run):
-    summary, _ = second_run
-    # Every workbook is the one last validated: none runs again, all stay loaded.
-    assert summary.run == [] and len(summary.skipped) == 11
-    assert len(summary.loaded) == 11 and not summary.failed and summary.aggregate_ok
-    assert "11 unchanged" in summary.render()
-
-
-def test_changed_workbook_alone_runs_again(pipeline_run, tmp_path):
-    from openpyxl import load_workbook
-
-    from mrc_pipeline.defs.runner import run_pipeline
-
-    _, output = pipeline_run
-    shutil.copytree(output, tmp_path / "output")
-    shutil.copytree(output.parent / "dagster", tmp_path / "dagster")
-    data = tmp_path / "data"
+    data = base / "data"
     for folder in ("assessments", "reference", "published"):
         shutil.copytree(DEFAULT_DATA_DIR / folder, data / folder)
-    # Colombia's capability 1 goes from 2 to 4: Table 4's first mean rises by 2/11.
     wb = load_workbook(data / "assessments" / "COL-2023.xlsx")
     assert wb["capabilities"]["D2"].value == 2
     wb["capabilities"]["D2"] = 4
     wb.save(data / "assessments" / "COL-2023.xlsx")
-    summary = run_pipeline(data, tmp_path / "output", tmp_path / "dagster", workers=1)
+    summary = run_pipeline(data, base / "output", base / "dagster", workers=1)
+    return summary, base / "output"
+
+
+def test_second_run_runs_only_the_changed_workbook(second_run):
+    summary, output = second_run
+    # The ten unchanged workbooks are the ones last validated: they are skipped.
     assert summary.run == ["COL-2023"] and len(summary.skipped) == 10
-    caps = pd.read_csv(tmp_path / "output" / "exports" / "maturity_by_capability.csv")
+    assert len(summary.loaded) == 11 and not summary.failed and summary.aggregate_ok
+    assert "1 run, 10 unchanged" in summary.render()
+    # Table 4's first mean rises by 2/11 (from 23/11).
+    caps = pd.read_csv(output / "exports" / "maturity_by_capability.csv")
     assert caps.loc[caps.capability_no == 1, "mean"].item() == pytest.approx(25 / 11)
 
 
@@ -75,6 +67,11 @@ def test_history_after_two_runs_lists_two_versions(second_run, capsys):
     assert [v[0] for v in versions] == ["0", "1"]  # version number first
     assert versions[0][2] != versions[1][2]  # each version its own run id
     assert all(line.endswith("11 assessments") for line in lines)
+    # Each version records the workbook hashes it was computed from: COL's changed.
+    hashes = [json.loads(e["input_hashes"]) for e in
+              DeltaTable(str(output / "tables" / "maturity_by_capability")).history()]
+    assert hashes[0]["COL-2023"] != hashes[1]["COL-2023"]
+    assert hashes[0]["KEN-2023"] == hashes[1]["KEN-2023"]
     assert all(v[1].endswith("Z") and v[1][:4].isdigit() for v in versions)  # UTC time
     # --as-of prints that version of the table; it equals the Delta version read
     # without this project's code.
