@@ -68,8 +68,10 @@ def _executor():
 
 
 def _with_automation(spec):
-    """Unpartitioned assets recompute automatically after assessments update."""
-    if spec.partitions_def is not None:
+    """Unpartitioned assets recompute automatically after assessments update; not
+    those that may skip their output (an opt-in release such as ``public_release``),
+    which would be requested again after every update."""
+    if spec.partitions_def is not None or spec.skippable:
         return spec
     return spec.replace_attributes(automation_condition=automation.AGGREGATE_CONDITION)
 
