@@ -79,9 +79,30 @@ def materialisations_since(home: Path, since: float) -> dict:
         return {"runs": runs, "assessment_partitions": len(partitioned),
                 "assessments_touched": sorted({p for _, p in partitioned}),
                 "aggregates": len(unpartitioned),
-                "max_per_aggregate": max(per_asset.values(), default=0)}
+                "max_per_aggregate": max(per_asset.values(), default=0),
+                "slowest_steps_s": slowest_steps(instance, since)}
     finally:
         instance.dispose()
+
+
+def slowest_steps(instance, since: float, top: int = 6) -> dict[str, float]:
+    """The longest steps of the runs started after ``since``, in seconds."""
+    from dagster._core.events import DagsterEventType
+
+    durations: dict[str, float] = {}
+    for run in instance.get_runs():
+        record = instance.get_run_record_by_id(run.run_id)
+        if record.create_timestamp.timestamp() < since:
+            continue
+        started = {}
+        for event in instance.all_logs(run.run_id):
+            kind = event.dagster_event.event_type if event.is_dagster_event else None
+            if kind == DagsterEventType.STEP_START:
+                started[event.step_key] = event.timestamp
+            elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                durations[event.step_key] = round(event.timestamp - started[event.step_key],
+                                                  2)
+    return dict(sorted(durations.items(), key=lambda kv: -kv[1])[:top])
 
 
 def sensor_tick(data: Path, out: Path, home: Path) -> float:
@@ -145,7 +166,8 @@ def render(results: list[dict]) -> str:
             f" asset partitions of {len(m['assessments_touched'])} assessment(s) "
             f"{m['assessments_touched']} and {m['aggregates']} unpartitioned assets (at most "
             f"{m['max_per_aggregate']} time each) in {m['runs']} runs; a sensor tick with "
-            f"nothing changed took {r['sensor_tick_s']} s")
+            f"nothing changed took {r['sensor_tick_s']} s; slowest steps of the "
+            f"incremental run: {m['slowest_steps_s']}")
     if len(results) >= 2:
         small, large = results[0], results[-1]
         ratio = large["incremental"]["wall_s"] / small["incremental"]["wall_s"]
