@@ -34,6 +34,10 @@ from mrc_pipeline_tests.test_sensor import (
 URL = os.environ.get("MRC_TEST_POSTGRES_URL")
 PROFILE = Path(__file__).resolve().parent.parent / "deploy" / "production" / "dagster.yaml"
 
+#: Step processes forked from a server that has imported the project once.
+FORKSERVER = {"execution": {"config": {"start_method": {
+    "forkserver": {"preload_modules": ["mrc_pipeline.definitions"]}}}}}
+
 pytestmark = pytest.mark.skipif(
     not URL, reason="MRC_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
 
@@ -95,7 +99,7 @@ def test_pipeline_on_postgres_storage(tmp_path, database, monkeypatch):
         first, second = result.run_requests
         with execute_job(reconstructable(_assessment_job), instance=instance,
                          tags={**first.tags, "dagster/partition": first.partition_key},
-                         run_config=QUIET) as multiprocess_run:
+                         run_config={**QUIET, **FORKSERVER}) as multiprocess_run:
             assert multiprocess_run.success
         monkeypatch.setenv("MRC_EXECUTOR", "in_process")
         job = env.defs.resolve_job_def(ASSESSMENT_JOB)
