@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import tempfile
 import logging
 import sys
 from pathlib import Path
@@ -21,6 +23,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.k is not None and args.k < 2:
         build_parser().error(f"--k {args.k}: a published figure must cover at least 2 "
                              "countries")
+    problem = _unwritable(Path(args.output), "--output") or _unwritable(
+        Path(args.dagster_home), "--dagster-home")
+    if problem:
+        print(f"mrc run: {problem}", file=sys.stderr)
+        return 2
     try:
         summary = run_pipeline(Path(args.data), Path(args.output),
                                Path(args.dagster_home), public=args.public,
@@ -30,7 +37,19 @@ def _run(args: argparse.Namespace) -> int:
         print(f"mrc run: {exc}", file=sys.stderr)
         return 2
     print(summary.render())
-    return 0 if summary.aggregate_ok else 1
+    return summary.exit_status
+
+
+def _unwritable(folder: Path, option: str) -> str | None:
+    """Why ``folder`` cannot hold output (None when it can), checked before any run."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return (f"{option} {folder}: cannot write there ({exc.strerror or exc}); "
+                "expected a folder this user can create and write")
+    return None
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -82,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mrc", description="MRC comparative analysis")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="materialise every asset on the assessment workbooks")
-    run.add_argument("--data", default=str(DEFAULT_DATA_DIR),
-                     help="data folder with assessments/, reference/, published/")
-    run.add_argument("--output", default="output", help="output folder (default: output)")
+    run.add_argument("--data", default=os.environ.get("MRC_DATA_DIR", str(DEFAULT_DATA_DIR)),
+                     help="data folder with assessments/, reference/, published/ "
+                          "(default: $MRC_DATA_DIR, else the shipped data)")
+    run.add_argument("--output", default=os.environ.get("MRC_OUTPUT_DIR", "output"),
+                     help="output folder (default: $MRC_OUTPUT_DIR, else output)")
     run.add_argument("--dagster-home", default=None,
                      help="Dagster instance folder (default: $DAGSTER_HOME, else .dagster)")
     run.add_argument("--public", action="store_true",

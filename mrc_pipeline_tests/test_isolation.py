@@ -71,7 +71,7 @@ def test_first_run_loads_all_three(two_runs):
 
 
 def test_bad_workbook_fails_only_its_partition(two_runs):
-    _, second, *_ = two_runs
+    first, second, *_ = two_runs
     assert sorted(second.loaded) == sorted(KEPT)
     assert second.aggregate_ok
     assert second.failed == {BAD: [
@@ -82,7 +82,12 @@ def test_bad_workbook_fails_only_its_partition(two_runs):
     failed = [(c.asset, c.check, c.partition) for c in second.checks_failed]
     assert failed == [("raw_workbook", "workbook_valid", BAD)]
     text = second.render()
-    assert f"{BAD}: 2 errors; this assessment was left out" in text
+    # Its first version validated, so the aggregates keep that one, and say so.
+    assert second.stale == {BAD}
+    assert (f"{BAD}: 2 errors; the aggregates keep its last valid version (status stale "
+            "in the assessments table)") in text
+    # A failed workbook makes the run's exit status 1 (warnings alone would not).
+    assert first.exit_status == 0 and second.exit_status == 1
     assert f"{BAD}.xlsx:capabilities!D2: error: found 0" in text
 
 

@@ -239,3 +239,15 @@ def test_same_file_name_in_two_folders_is_told_apart(tmp_path, ref, capsys):
     assert lines[0].startswith(f"{a}:capabilities!D2: error: found 0")
     assert lines[1].startswith(f"{b}:capabilities!D2: error: found 9")
     assert lines[2].startswith(f"{missing}: error:")
+
+
+def test_run_refuses_an_output_folder_it_cannot_write(tmp_path, capsys):
+    # A file where the output folder should be: one clear line and exit status 2,
+    # before any run starts.
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    code = main(["run", "--output", str(blocker), "--dagster-home", str(tmp_path / "dg")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"mrc run: --output {blocker}: cannot write there")
+    assert "Traceback" not in err

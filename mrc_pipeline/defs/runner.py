@@ -18,6 +18,7 @@ from mrc_pipeline.defs.partitions import ASSESSMENTS_PARTITION
 from mrc_pipeline.defs.resources import MrcPaths
 from mrc_pipeline.instrument import read_workbook, validate_workbook
 from mrc_pipeline.reference import Reference
+from mrc_pipeline.store import PartitionStore
 from mrc_pipeline.sync import scan_folder
 
 log = logging.getLogger("mrc_pipeline")
@@ -78,6 +79,16 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
+    #: Failed workbooks whose earlier valid version still feeds the aggregates.
+    stale: set[str] = field(default_factory=set)
+    #: Steps of the aggregate run that failed, with the first line of their error.
+    failed_steps: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """0 when everything materialised and no check of error severity failed (warnings
+        allowed); 1 when a workbook, a check or an aggregate step failed."""
+        return 0 if self.aggregate_ok and not self.failed and not self.checks_failed else 1
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
@@ -100,9 +111,12 @@ class RunSummary:
         for aid, names in self.duplicates.items():
             lines.append(f"  {aid} is in {', '.join(names)}; only {names[0]} was read")
         lines.append(f"checks: {passed} passed, {len(self.checks_failed)} failed, "
-                     f"{len(self.checks_warned)} warnings")
+                     f"{_count(len(self.checks_warned), 'warning')}")
         for aid, errors in self.failed.items():
-            lines.append(f"  {aid}: {len(errors)} errors; this assessment was left out")
+            fate = ("the aggregates keep its last valid version (status stale in the "
+                    "assessments table)" if aid in self.stale else
+                    "this assessment was left out")
+            lines.append(f"  {aid}: {_count(len(errors), 'error')}; {fate}")
             lines.extend(f"    {e}" for e in errors[:20])
             if len(errors) > 20:
                 lines.append(f"    ... and {len(errors) - 20} more (mrc validate lists all)")
@@ -111,13 +125,15 @@ class RunSummary:
                 verdict = "failed" if c.severity == "error" else "warning"
                 lines.append(f"  {c.asset}.{c.check} {verdict}: {c.detail}")
         lines.append("aggregates: " + ("materialised" if self.aggregate_ok else "FAILED"))
+        lines.extend(f"  {step} failed: {message}" for step, message in self.failed_steps)
         if self.reproduced:
             lines.append(f"published figures reproduced at 2 decimals: "
                          f"{self.reproduced[0]} of {self.reproduced[1]} "
                          "(exports/published_comparison.csv)")
         if self.audit:
             lines.append("published figures audited: " + ", ".join(
-                f"{n} {v}" for v, n in self.audit.items()) +
+                f"{n} {'differ' if v == 'differs' and n != 1 else v}"
+                for v, n in self.audit.items()) +
                 " (exports/published_audit.csv)")
         lines += [f"tables:  {out / 'tables'} (Delta Lake, versioned)",
                   f"exports: {out / 'exports'}"]
@@ -153,8 +169,24 @@ def _checks_of(result, partition: str | None) -> list[CheckOutcome]:
     return out
 
 
-#: Dagster's console logger prints every step event; the summary is what users read.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+#: Dagster's console logger prints every step event, and a failed blocking check as a
+#: stack trace; the summary is what users read (failures included), the run log keeps
+#: the rest.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _failed_steps(result) -> list[tuple[str, str]]:
+    out = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.event_specific_data.error
+            message = (error.message if error else "").strip().splitlines()
+            out.append((event.step_key, message[-1] if message else "failed"))
+    return out
 
 
 def public_run_config(k: int = 2) -> dict:
@@ -243,6 +275,7 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
     for aid, names in plan.duplicate.items():
         summary.duplicates[aid] = names
     home = Path(os.environ["DAGSTER_HOME"])
+    store = PartitionStore(Path(output_dir) / "store")
     for aid, ok, errors, checks in _run_assessments(
             instance, defs, list(plan.run), home, Path(data_dir), Path(output_dir),
             default_workers() if workers is None else workers):
@@ -251,12 +284,15 @@ def run_pipeline(data_dir: Path, output_dir: Path, dagster_home: Path,
             summary.run.append(aid)
         else:
             summary.failed[aid] = errors or ["the run failed; see the Dagster run log"]
+            if store.exists("assessment_info", aid):
+                summary.stale.add(aid)
     summary.run.sort()
     summary.loaded = sorted(summary.run + summary.skipped)
     agg_config = {**QUIET, **public_run_config(k)} if public else QUIET
     agg = defs.resolve_job_def(AGGREGATE_JOB).execute_in_process(
         instance=instance, run_config=agg_config, raise_on_error=False)
     summary.aggregate_ok = agg.success
+    summary.failed_steps = _failed_steps(agg)
     for event in agg.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         if mat and mat.asset_key.to_user_string() == "published_comparison":
