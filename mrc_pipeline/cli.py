@@ -23,7 +23,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.k is not None and args.k < 2:
         build_parser().error(f"--k {args.k}: a published figure must cover at least 2 "
                              "countries")
-    problem = _unwritable(Path(args.output), "--output") or _unwritable(
+    assessments = Path(args.data) / "assessments"
+    problem = (None if assessments.is_dir() else
+               f"{assessments} is not a folder; expected the assessments folder of the "
+               "data folder (--data)")
+    problem = problem or _unwritable(Path(args.output), "--output") or _unwritable(
         Path(args.dagster_home), "--dagster-home")
     if problem:
         print(f"mrc run: {problem}", file=sys.stderr)
