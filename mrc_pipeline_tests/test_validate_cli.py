@@ -220,8 +220,8 @@ def test_a_name_of_another_capability_betrays_a_shifted_row(tmp_path, ref, capsy
     assert ("KEN-2023.xlsx:capabilities!B2: error: 'Legislation' is the name of capability "
             "2, but this row is capability 1 ('Leadership'); check that the rows are not "
             "shifted") in lines
-    assert any(line.startswith("KEN-2023.xlsx:capabilities!B3: error: 'leadership' is the name of capability 1")
-               for line in lines)
+    b3 = "KEN-2023.xlsx:capabilities!B3: error: 'leadership' is the name of capability 1"
+    assert any(line.startswith(b3) for line in lines)
 
 
 def test_notes_column_is_an_extra_column_not_a_second_evidence(tmp_path, ref, capsys):
