@@ -42,6 +42,10 @@ DPI = 150
 FORMATS = ("png", "svg")
 #: Half-width of the uniform jitter added to scatter points (in scale units).
 JITTER = 0.1
+#: Above this many assessments, per-assessment figures keep every bar or cell but
+#: drop names and values (unreadable, and slow to draw: a minute at 1000) and stop
+#: growing; the tables hold the numbers.
+MAX_LABELLED = 60
 
 
 def _wrap(text: str, width: int) -> str:
@@ -119,13 +123,17 @@ def maturity_by_country_figure(by_country: pd.DataFrame, ref: Reference) -> Figu
     data = by_country.dropna(subset=["mean"]).sort_values(
         ["mean", "country"], ascending=[False, True], kind="stable")
     colours = region_colours(ref)
-    fig = _new_figure(8.5, 2.2 + 0.38 * max(len(data), 1))
+    labelled = len(data) <= MAX_LABELLED
+    fig = _new_figure(8.5, 2.2 + 0.38 * max(min(len(data), MAX_LABELLED), 1))
     ax = fig.add_subplot()
     y = np.arange(len(data))
-    bars = ax.barh(y, data["mean"], height=0.65,
+    bars = ax.barh(y, data["mean"], height=0.65 if labelled else 1.0,
                    color=[colours.get(r, OKABE_ITO[-1]) for r in data["region"]])
-    ax.bar_label(bars, labels=[fmt(v) for v in data["mean"]], padding=3, fontsize=8)
-    ax.set_yticks(y, assessment_labels(data))
+    if labelled:
+        ax.bar_label(bars, labels=[fmt(v) for v in data["mean"]], padding=3, fontsize=8)
+        ax.set_yticks(y, assessment_labels(data))
+    else:
+        ax.set_yticks([])
     ax.invert_yaxis()
     _, hi = ref.scale_bounds("maturity")
     ax.set_xlim(0, hi + 0.25)
@@ -142,7 +150,8 @@ def maturity_by_country_figure(by_country: pd.DataFrame, ref: Reference) -> Figu
                fontsize=8)
     _titles(fig, "Maturity by country",
             f"Mean of each assessment's capability ratings; {len(data)} assessments, "
-            "sorted")
+            "sorted" + ("" if labelled else f"; names and values omitted above "
+                        f"{MAX_LABELLED}"))
     return fig
 
 
@@ -248,15 +257,20 @@ def capability_heatmap(ratings: pd.DataFrame, assessments: pd.DataFrame,
     cmap = ListedColormap(mpl.colormaps[HEATMAP_CMAP](np.linspace(0.1, 0.95, hi - lo + 1))
                           ).with_extremes(bad=MISSING_COLOUR)
     norm = BoundaryNorm(np.arange(lo - 0.5, hi + 1), cmap.N)
-    fig = _new_figure(4.8 + 0.55 * max(len(info), 1), 10.5)
+    labelled = len(info) <= MAX_LABELLED
+    fig = _new_figure(4.8 + 0.55 * max(min(len(info), MAX_LABELLED), 1), 10.5)
     ax = fig.add_subplot()
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
-    _annotate(ax, values, image, lambda v: f"{v:.0f}", 8)
+    if labelled:
+        _annotate(ax, values, image, lambda v: f"{v:.0f}", 8)
     ax.set_yticks(range(len(caps)), [_wrap(f"{n} {c}", 34) for n, c in
                                      zip(caps["capability_no"], caps["capability"])],
                   fontsize=7.5)
     # Vertical labels stay apart however many assessments there are.
-    ax.set_xticks(range(len(info)), assessment_labels(info), rotation=90, fontsize=8)
+    if labelled:
+        ax.set_xticks(range(len(info)), assessment_labels(info), rotation=90, fontsize=8)
+    else:
+        ax.set_xticks([])
     ax.tick_params(length=0)
     sector_of = caps["sector"].tolist()
     bands = _bands(sector_of)
@@ -284,7 +298,9 @@ def capability_heatmap(ratings: pd.DataFrame, assessments: pd.DataFrame,
     bar.set_label("Maturity level; grey with a dash = not rated", fontsize=8)
     _titles(fig, "Maturity by country and capability",
             f"One cell per assessment x capability rating; {len(info)} assessments x "
-            f"{len(caps)} capabilities")
+            f"{len(caps)} capabilities" + ("" if labelled else
+                                          f"; names and values omitted above "
+                                          f"{MAX_LABELLED} assessments"))
     return fig
 
 

@@ -292,3 +292,29 @@ def test_no_label_overlaps_on_the_shipped_data(shipped, ref):
     for name, fig in drawn.items():
         assert overlapping_texts(fig) == [], name
         figures.close_figure(fig)
+
+
+def test_many_assessments_keep_every_bar_and_cell_but_drop_labels(ref):
+    # 61 assessments (one over MAX_LABELLED): every value is still drawn, names and
+    # values are left to the tables, and the figure stops growing.
+    n = figures.MAX_LABELLED + 1
+    ids = [f"A{i:02d}-2024" for i in range(n)]
+    by_country = pd.DataFrame({"iso3": [i[:3] for i in ids], "country": ids,
+                               "region": ["Africa"] * n, "assessment_id": ids,
+                               "mean": np.linspace(1.0, 4.0, n)})
+    fig = figures.maturity_by_country_figure(by_country, ref)
+    ax = fig.axes[0]
+    assert len(ax.patches) == n and len(ax.texts) == 0 and list(ax.get_yticks()) == []
+    assert "names and values omitted above 60" in ax.get_title(loc="left")
+    small = figures.maturity_by_country_figure(by_country.head(figures.MAX_LABELLED), ref)
+    assert fig.get_figheight() == small.get_figheight()
+    figures.close_figure(fig)
+    figures.close_figure(small)
+    ratings = pd.DataFrame({"assessment_id": ids, "capability_no": 1,
+                            "maturity": pd.array([2] * n, dtype="Int64")})
+    heat = figures.capability_heatmap(ratings, by_country, ref)
+    ax = heat.axes[0]
+    grid = ax.images[0].get_array()
+    assert grid.shape == (20, n) and (grid[0] == 2).all()
+    assert len(ax.texts) == 0 and list(ax.get_xticks()) == []
+    figures.close_figure(heat)
