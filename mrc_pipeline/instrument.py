@@ -723,26 +723,3 @@ def check_workbook(path: Path | str, ref: Reference) -> list[Issue]:
         log.debug("reading %s failed", path, exc_info=True)
         return [Issue(path.name, None, None, f"the workbook could not be checked "
                       f"({type(exc).__name__}: {exc})")]
-
-
-def assessment_id_for(path: Path) -> str:
-    """Partition key of a workbook: ``ISO3-YEAR`` from its name, else from its contents."""
-    stem = path.stem.upper()
-    if ASSESSMENT_ID.match(stem):
-        return stem
-    raw = read_workbook(path)
-    aid, _ = _Validator(raw, Reference()).info()
-    if aid:
-        return aid
-    safe = re.sub(r"[^A-Z0-9]+", "-", stem).strip("-")[:40] or "UNKNOWN"
-    return f"INVALID-{safe}"
-
-
-def discover_workbooks(folder: Path) -> dict[str, Path]:
-    """Assessment id -> workbook path, for every ``*.xlsx`` in ``folder``."""
-    found: dict[str, Path] = {}
-    for path in sorted(Path(folder).glob("*.xlsx")):
-        if path.name.startswith(("~$", ".")):
-            continue
-        found.setdefault(assessment_id_for(path), path)
-    return found

@@ -137,7 +137,7 @@ def _nullable(t: pa.DataType):
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns back as object dtype (None for missing), the rest as read."""
     for name, dtype in frame.dtypes.items():
-        if isinstance(dtype, pd.StringDtype) or dtype == object:
+        if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
             col = frame[name].astype(object)
             frame[name] = col.where(col.notna(), None)
         elif isinstance(dtype, pd.Float64Dtype):

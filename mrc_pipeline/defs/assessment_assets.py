@@ -34,7 +34,7 @@ from mrc_pipeline.instrument import (
     validate_workbook,
 )
 from mrc_pipeline.reference import Reference
-from mrc_pipeline.schemas import SCHEMAS, schema_errors
+from mrc_pipeline.schemas import schema_errors
 from mrc_pipeline.sync import scan_folder, validated_version, validator_version
 
 VALIDATED_TABLES = ("assessment_info", "capability_ratings", "gaps", "recommendations")
